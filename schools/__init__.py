@@ -1,0 +1,29 @@
+"""School pages under /s/<school>/: the staff portal and the technicians' view of their school."""
+from flask import Blueprint, abort, g
+
+from services.directory.schools import school_by_slug
+
+bp = Blueprint("schools", __name__, url_prefix="/s/<school>", template_folder="templates")
+
+
+@bp.url_value_preprocessor
+def _take_school_slug(endpoint, values):
+    g.school_slug = values.pop("school")
+
+
+@bp.before_request
+def _load_school():
+    # Runs after the app has set the request's scope, so the lookup goes through the guard:
+    # a school outside the user's scope does not exist (404).
+    g.school = school_by_slug(g.school_slug)
+    if g.school is None:
+        abort(404)
+
+
+@bp.url_defaults
+def _add_school(endpoint, values):
+    if "school" not in values and getattr(g, "school", None) is not None:
+        values["school"] = g.school.slug
+
+
+from schools import views  # noqa: E402,F401

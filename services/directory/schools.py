@@ -1,0 +1,228 @@
+"""Schools of a trust, their calendars, and loading them from GIAS."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from sqlalchemy import select
+
+from services.audit import log
+from services.directory.errors import DirectoryError
+from services.directory.models import (CLOSURE_KINDS, PHASES, SUPPORT_MODELS, Closure, School, Term, Trust,
+                                       WorkingHours)
+from trust_it.extensions import db
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")
+DEFAULT_HOURS = (time(8, 0), time(16, 30))
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:60].rstrip("-") or "school"
+
+
+def _unique_slug(base: str) -> str:
+    slug, n = base, 2
+    while db.session.execute(select(School.id).where(School.slug == slug)).first():
+        slug, n = f"{base[:55]}-{n}", n + 1
+    return slug
+
+
+def validate_fields(values: dict, *, school: School | None = None) -> dict:
+    """Check a school's fields; returns cleaned values or raises DirectoryError naming the field."""
+    clean = dict(values)
+    if "name" in clean:
+        clean["name"] = (clean["name"] or "").strip()
+        if not clean["name"]:
+            raise DirectoryError("Enter the school's name.", "name")
+    if clean.get("slug") is not None:
+        clean["slug"] = clean["slug"].strip().lower()
+        if not SLUG.match(clean["slug"]):
+            raise DirectoryError("The web address name may use lower-case letters, digits and hyphens.", "slug")
+        taken = db.session.execute(select(School.id).where(School.slug == clean["slug"])).scalar()
+        if taken and (school is None or taken != school.id):
+            raise DirectoryError(f"Another school already uses “{clean['slug']}”.", "slug")
+    if clean.get("urn"):
+        clean["urn"] = str(clean["urn"]).strip()
+        if not re.fullmatch(r"\d{6}", clean["urn"]):
+            raise DirectoryError("A URN is 6 digits, as GIAS shows it.", "urn")
+        taken = db.session.execute(select(School.id).where(School.urn == clean["urn"])).scalar()
+        if taken and (school is None or taken != school.id):
+            raise DirectoryError(f"URN {clean['urn']} belongs to another school.", "urn")
+    elif "urn" in clean:
+        clean["urn"] = None
+    if clean.get("la_estab"):
+        clean["la_estab"] = str(clean["la_estab"]).strip()
+        if not re.fullmatch(r"\d{7}", clean["la_estab"]):
+            raise DirectoryError("LAEstab is 7 digits: the LA code then the establishment number.", "la_estab")
+    elif "la_estab" in clean:
+        clean["la_estab"] = None
+    if "phase" in clean and clean["phase"] not in PHASES:
+        raise DirectoryError(f"Phase must be one of GIAS's phases: {', '.join(PHASES)}.", "phase")
+    if "support_model" in clean and clean["support_model"] not in SUPPORT_MODELS:
+        raise DirectoryError("Choose in-house, MSP or trust central support.", "support_model")
+    if clean.get("pupils") is not None:
+        try:
+            clean["pupils"] = int(clean["pupils"])
+        except (TypeError, ValueError):
+            raise DirectoryError("Number of pupils must be a whole number.", "pupils") from None
+        if clean["pupils"] < 0:
+            raise DirectoryError("Number of pupils cannot be negative.", "pupils")
+    if "email_domains" in clean:
+        domains = clean["email_domains"]
+        if isinstance(domains, str):
+            domains = re.split(r"[\s,;]+", domains)
+        domains = [d.strip().lower().lstrip("@") for d in domains or [] if d and d.strip()]
+        for d in domains:
+            if not DOMAIN.match(d):
+                raise DirectoryError(f"“{d}” is not an email domain like oakwood.sch.uk.", "email_domains")
+        clean["email_domains"] = sorted(set(domains))
+    if "timezone" in clean:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(clean["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DirectoryError(f"“{clean['timezone']}” is not a time zone.", "timezone") from None
+    return clean
+
+
+def create_school(trust: Trust, *, by=None, **values) -> School:
+    values.setdefault("slug", None)
+    clean = validate_fields({"phase": "Primary", "support_model": "in_house", "email_domains": [],
+                             "timezone": "Europe/London", **values})
+    if not clean.get("slug"):
+        clean["slug"] = _unique_slug(slugify(clean["name"]))
+    school = School(trust_id=trust.id, **clean)
+    db.session.add(school)
+    db.session.flush()
+    for weekday in range(5):
+        db.session.add(WorkingHours(school_id=school.id, weekday=weekday, opens=DEFAULT_HOURS[0],
+                                    closes=DEFAULT_HOURS[1]))
+    db.session.flush()
+    log.record("school.created", f"School {school.name} added", actor=by, school=school, trust_id=trust.id)
+    return school
+
+
+def update_school(school: School, *, by=None, **values) -> School:
+    clean = validate_fields(values, school=school)
+    changed = {k: v for k, v in clean.items() if getattr(school, k) != v}
+    for key, value in changed.items():
+        setattr(school, key, value)
+    db.session.flush()
+    if changed:
+        log.record("school.updated", f"School {school.name} changed: {', '.join(sorted(changed))}",
+                   actor=by, school=school, detail={k: str(v) for k, v in changed.items()})
+    return school
+
+
+def schools_of_trust(trust_id: int) -> list[School]:
+    return list(db.session.execute(
+        select(School).where(School.trust_id == trust_id).order_by(School.name)).scalars())
+
+
+def school_by_slug(slug: str) -> School | None:
+    return db.session.execute(select(School).where(School.slug == slug)).scalar_one_or_none()
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+def set_working_hours(school: School, hours: dict[int, tuple[time, time] | None], *, by=None) -> None:
+    """Replace the week's hours; None for a weekday means closed that day."""
+    for weekday, span in hours.items():
+        if span and span[0] >= span[1]:
+            raise DirectoryError(f"On {_weekday(weekday)} the school must open before it closes.",
+                                 f"hours_{weekday}")
+    existing = {h.weekday: h for h in db.session.execute(
+        select(WorkingHours).where(WorkingHours.school_id == school.id)).scalars()}
+    for weekday, span in hours.items():
+        row = existing.get(weekday)
+        if span is None and row:
+            db.session.delete(row)
+        elif span and row:
+            row.opens, row.closes = span
+        elif span:
+            db.session.add(WorkingHours(school_id=school.id, weekday=weekday, opens=span[0], closes=span[1]))
+    db.session.flush()
+    log.record("calendar.hours", f"Working hours of {school.name} changed", actor=by, school=school)
+
+
+def _weekday(n: int) -> str:
+    from services.directory.models import WEEKDAYS
+    return WEEKDAYS[n]
+
+
+def add_term(school: School, *, name: str, starts_on: date, ends_on: date, by=None) -> Term:
+    if not (name or "").strip():
+        raise DirectoryError("Name the term, e.g. Autumn 1.", "name")
+    if ends_on < starts_on:
+        raise DirectoryError("A term must end on or after the day it starts.", "ends_on")
+    overlap = db.session.execute(select(Term).where(
+        Term.school_id == school.id, Term.starts_on <= ends_on, Term.ends_on >= starts_on)).scalars().first()
+    if overlap:
+        raise DirectoryError(f"That overlaps {overlap.name} ({overlap.starts_on:%d %b %Y}–{overlap.ends_on:%d %b %Y}).",
+                             "starts_on")
+    term = Term(school_id=school.id, name=name.strip(), starts_on=starts_on, ends_on=ends_on)
+    db.session.add(term)
+    db.session.flush()
+    log.record("calendar.term", f"{school.name}: term {term.name} {starts_on}–{ends_on} added", actor=by,
+               school=school)
+    return term
+
+
+def add_closure(school: School, *, day: date, name: str, kind: str = "inset", by=None) -> Closure:
+    if kind not in CLOSURE_KINDS:
+        raise DirectoryError("Choose INSET day, bank holiday or closure.", "kind")
+    if not (name or "").strip():
+        name = CLOSURE_KINDS[kind]
+    existing = db.session.execute(select(Closure).where(Closure.school_id == school.id, Closure.day == day)).scalar()
+    if existing:
+        raise DirectoryError(f"{day:%A %d %B %Y} is already a closure day ({existing.name}).", "day")
+    closure = Closure(school_id=school.id, day=day, name=name.strip(), kind=kind)
+    db.session.add(closure)
+    db.session.flush()
+    log.record("calendar.closure", f"{school.name}: {closure.name} on {day} added", actor=by, school=school)
+    return closure
+
+
+def add_bank_holidays(school: School, start: date, end: date, *, by=None) -> int:
+    """Mark England-and-Wales bank holidays between two dates as closures; returns how many were new."""
+    from services.directory.bank_holidays import between
+    have = set(db.session.execute(select(Closure.day).where(
+        Closure.school_id == school.id, Closure.day.between(start, end))).scalars())
+    added = 0
+    for holiday in between(start, end):
+        if holiday.date not in have:
+            db.session.add(Closure(school_id=school.id, day=holiday.date, name=holiday.name, kind="bank_holiday"))
+            added += 1
+    db.session.flush()
+    if added:
+        log.record("calendar.closure", f"{school.name}: {added} bank holidays added", actor=by, school=school)
+    return added
+
+
+def delete_calendar_entry(entry, *, by=None) -> None:
+    school = db.session.get(School, entry.school_id)
+    what = entry.name
+    db.session.delete(entry)
+    db.session.flush()
+    log.record("calendar.removed", f"{school.name}: {what} removed from the calendar", actor=by, school=school)
+
+
+@dataclass
+class Calendar:
+    hours: dict[int, WorkingHours] = field(default_factory=dict)
+    terms: list[Term] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)
+
+
+def calendar_of(school: School) -> Calendar:
+    cal = Calendar()
+    cal.hours = {h.weekday: h for h in db.session.execute(
+        select(WorkingHours).where(WorkingHours.school_id == school.id)).scalars()}
+    cal.terms = list(db.session.execute(
+        select(Term).where(Term.school_id == school.id).order_by(Term.starts_on)).scalars())
+    cal.closures = list(db.session.execute(
+        select(Closure).where(Closure.school_id == school.id).order_by(Closure.day)).scalars())
+    return cal

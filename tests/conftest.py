@@ -1,0 +1,211 @@
+"""Fixtures: one app per database per test session, clean tables per test, plain factories.
+
+Tests commit for real (no per-test rollback) because a real rq worker in another process
+and a browser talking to a live server must see the data; every test starts from empty
+tables instead. SQLite always; PostgreSQL when TRUST_IT_TEST_DATABASE_URL is set (a fresh
+database is created for the run and dropped afterwards). Under CI=true a missing service
+fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import tempfile
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from trust_it import create_app
+from trust_it.extensions import db
+from trust_it.tenancy import unscoped
+
+PASSWORD = "correct horse battery staple"
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("TRUST_IT_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TRUST_IT_TEST_REDIS_URL")
+
+if IN_CI and not PG_URL:
+    raise RuntimeError("CI=true but TRUST_IT_TEST_DATABASE_URL is not set")
+if IN_CI and not REDIS_URL:
+    raise RuntimeError("CI=true but TRUST_IT_TEST_REDIS_URL is not set")
+
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+def _pg_url(base: str, name: str) -> str:
+    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1)
+                   if base.startswith("postgresql://") else base)
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def _database(backend: str, tmp: Path):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'test.db'}"
+        return
+    name = f"trust_it_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_pg_url(PG_URL, "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_url(PG_URL, name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def make_test_app(database_url: str, instance: Path, **overrides):
+    os.environ["TRUST_IT_INSTANCE_PATH"] = str(instance)
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+              "SECRET_KEY": "test-secret", "SERVER_NAME": None, "REDIS_URL": None,
+              "RATELIMIT_STORAGE_URI": "memory://"}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app_and_url(backend, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(backend)
+    with _database(backend, tmp) as url:
+        app = make_test_app(url, tmp)
+        with app.app_context():
+            from flask_migrate import upgrade
+            upgrade()  # the migrations build the schema: what production runs
+            db.session.commit()
+            db.session.remove()
+        yield app, url
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_and_url):
+    app, _ = app_and_url
+    yield app
+    _empty_tables(app)
+
+
+@pytest.fixture
+def database_url(app_and_url):
+    return app_and_url[1]
+
+
+def _empty_tables(app):
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+_ips = itertools.count(1)
+
+
+@pytest.fixture
+def client(app):
+    return new_client(app)
+
+
+def new_client(app):
+    """A browser of its own: own cookies and own address (the login rate limit is per address)."""
+    c = app.test_client()
+    n = next(_ips)
+    c.environ_base["REMOTE_ADDR"] = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+    return c
+
+
+@contextmanager
+def data(app):
+    """Work on the database as a job would (unscoped); objects stay readable after commit."""
+    with app.app_context():
+        db.session().expire_on_commit = False
+        with unscoped():
+            yield db.session
+            db.session.commit()
+        db.session.remove()
+
+
+# --- factories --------------------------------------------------------------------------------
+
+class Factory:
+    def __init__(self, app):
+        self.app = app
+        self._trust = None
+
+    def trust(self, name="Oak Valley Learning Trust", tenants=()):
+        from services.directory.models import Trust
+        from services.directory.signin import add_tenant
+        with data(self.app) as s:
+            trust = Trust(name=name)
+            s.add(trust)
+            s.flush()
+            for tid in tenants:
+                add_tenant(trust, tid)
+        self._trust = self._trust or trust
+        return trust
+
+    def default_trust(self):
+        return self._trust or self.trust()
+
+    def school(self, slug, name=None, trust=None, **values):
+        from services.directory.models import Trust
+        from services.directory.schools import create_school
+        trust = trust or self.default_trust()
+        with data(self.app) as s:
+            school = create_school(s.get(Trust, trust.id), name=name or slug.replace("-", " ").title() + " School",
+                                   slug=slug, **values)
+        return school
+
+    def user(self, role=None, school=None, email=None, name=None, password=PASSWORD, trust=None,
+             expires_at: datetime | None = None, active=True):
+        from services.directory import people
+        from services.directory.models import School
+        trust = trust or self.default_trust()
+        email = email or f"{role or 'nobody'}-{secrets.token_hex(3)}@example.org.uk"
+        with data(self.app) as s:
+            user = people.create_user(trust_id=trust.id, email=email, display_name=name or email.split("@")[0],
+                                      password=password)
+            if role:
+                m = people.add_membership(user, role=role, school=s.get(School, school.id) if school else None)
+                m.expires_at = expires_at  # tests may set a past expiry directly
+            user.active = active
+            _ = user.memberships
+        return user
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)
+
+
+def login(client, user, password=PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.text
+    return response
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as(user) -> a fresh signed-in client."""
+    def _login(user):
+        c = new_client(app)
+        login(c, user)
+        return c
+    return _login

@@ -1,0 +1,67 @@
+"""trust-it: the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from trust_it.config import PROJECT_ROOT, build_config
+from trust_it.extensions import api, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("TRUST_IT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(build_config(app.instance_path, config_overrides))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.session_protection = "basic"
+
+    from trust_it.account import bp as account_bp
+    from trust_it.auth.views import bp as auth_bp
+    from trust_it.central import bp as central_bp
+    from trust_it.home import bp as home_bp
+    from schools import bp as schools_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(central_bp)
+    app.register_blueprint(schools_bp)
+
+    from api import register as register_api
+    api.init_app(app)
+    register_api(app, api)
+
+    from trust_it import cli, requests as request_cycle
+    request_cycle.install(app)
+    cli.register(app)
+
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic's autogenerate) sees all tables."""
+    import services.audit.models  # noqa: F401
+    import services.directory.models  # noqa: F401

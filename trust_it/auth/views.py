@@ -1,0 +1,130 @@
+"""Sign-in and sign-out: local accounts and Microsoft 365."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from services.audit import log
+from services.directory import people, signin
+from trust_it.auth import microsoft
+from trust_it.auth.forms import LoginForm
+from trust_it.auth.id_token import IdTokenError
+from trust_it.extensions import db, limiter
+from trust_it.tenancy import unscoped, utcnow
+
+bp = Blueprint("auth", __name__)
+logger = logging.getLogger(__name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _start_session(user, method: str) -> None:
+    """A fresh session on every sign-in: nothing from before survives (no session fixation)."""
+    next_url = session.get("next")
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    if next_url:
+        session["next"] = next_url
+    user.last_sign_in_at = utcnow()
+    log.record("auth.sign_in", f"{user.email} signed in ({method})", actor=user, trust_id=user.trust_id,
+               ip=request.remote_addr, detail={"method": method})
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"],
+               error_message="Too many sign-in attempts. Wait a minute and try again.")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    if request.method == "GET" and _safe_next(request.args.get("next")):
+        session["next"] = request.args["next"]
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        with unscoped():
+            user = people.find_by_email(form.email.data)
+            if user is not None and user.active and people.check_password(user, form.password.data):
+                next_url = _safe_next(session.get("next"))
+                _start_session(user, "password")
+                session.pop("next", None)
+                return redirect(next_url or url_for("home.index"))
+            log.record("auth.sign_in_failed", f"Failed sign-in for {form.email.data.strip().lower()[:200]}",
+                       actor=user, trust_id=user.trust_id if user else None, ip=request.remote_addr)
+            db.session.commit()  # keep the record even though the response is an error
+        error = "That email address and password do not match an active account."
+    status = 401 if error else (422 if form.errors else 200)
+    return render_template("auth/login.html", form=form, error=error,
+                           entra_enabled=current_app.config["ENTRA_ENABLED"]), status
+
+
+@bp.route("/login/microsoft")
+def microsoft_login():
+    if not current_app.config["ENTRA_ENABLED"]:
+        flash("Microsoft 365 sign-in is not configured here.", "error")
+        return redirect(url_for(".login"))
+    session["msal_flow"] = microsoft.begin()
+    return redirect(session["msal_flow"]["auth_uri"])
+
+
+@bp.route("/auth/microsoft/callback")
+def microsoft_callback():
+    flow = session.pop("msal_flow", None)
+    if not current_app.config["ENTRA_ENABLED"] or not flow:
+        flash("That sign-in link has expired. Please sign in again.", "error")
+        return redirect(url_for(".login"))
+    if request.args.get("error"):
+        flash("Microsoft sign-in was cancelled or refused: "
+              + (request.args.get("error_description") or request.args["error"])[:200], "error")
+        return redirect(url_for(".login"))
+    try:
+        claims = microsoft.complete(flow, request.args.to_dict())
+    except IdTokenError as exc:
+        return _refuse(str(exc))
+    except (ValueError, RuntimeError) as exc:  # msal: state or nonce mismatch
+        logger.info("Microsoft sign-in refused by msal: %s", exc)
+        return _refuse("The sign-in response did not match this sign-in attempt. Please try again.")
+    try:
+        with unscoped():
+            user = signin.sign_in_microsoft(claims)
+            next_url = _safe_next(session.get("next"))
+            _start_session(user, "microsoft")
+            session.pop("next", None)
+    except signin.SignInRefused as exc:
+        with unscoped():
+            log.record("auth.sign_in_refused", f"Microsoft sign-in refused for tenant {claims.get('tid')}: {exc}",
+                       ip=request.remote_addr, detail={"tid": claims.get("tid"), "oid": claims.get("oid")})
+        db.session.commit()
+        return _refuse(str(exc))
+    return redirect(next_url or url_for("home.index"))
+
+
+def _refuse(message: str):
+    return render_template("auth/login.html", form=LoginForm(), error=message,
+                           entra_enabled=current_app.config["ENTRA_ENABLED"]), 403
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        with unscoped():
+            log.record("auth.sign_out", f"{current_user.email} signed out", actor=current_user,
+                       trust_id=current_user.trust_id, ip=request.remote_addr)
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for(".login"))

@@ -1,0 +1,6 @@
+"""Trust-level pages under /trust/: the central team's view across every school."""
+from flask import Blueprint
+
+bp = Blueprint("central", __name__, url_prefix="/trust")
+
+from trust_it.central import dashboard, directory, people, signin, audit, jobs  # noqa: E402,F401

@@ -1,0 +1,64 @@
+"""`trust-it demo` (migrate, seed, serve) and `trust-it seed` (generate a large trust)."""
+from __future__ import annotations
+
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from trust_it.extensions import db
+from trust_it.tenancy import unscoped
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
+@with_appcontext
+def demo(host, port, no_serve):
+    """Migrate the database, seed the demo trust (once) and serve it."""
+    from flask_migrate import upgrade
+
+    from services.directory.generate import DEMO_PASSWORD, DEMO_PEOPLE, create_demo_trust
+    from services.directory.models import Trust
+    from trust_it import jobs
+
+    app = current_app._get_current_object()
+    upgrade()
+    with unscoped():
+        if db.session.execute(select(Trust.id).limit(1)).first() is None:
+            create_demo_trust()
+            db.session.commit()
+            click.echo("Seeded the demo trust: Oak Valley Learning Trust (6 schools).")
+    db.session.remove()
+    url = f"http://{host}:{port}/"
+    click.echo(f"\ntrust-it demo: {url}\n\nSign in with any of these (password: {DEMO_PASSWORD}):")
+    for email, name, role, slug in DEMO_PEOPLE:
+        click.echo(f"  {email:34} {role:14} {slug or 'trust-wide'}")
+    click.echo(f"\nDatabase: {app.config['SQLALCHEMY_DATABASE_URI']}\n")
+    if no_serve:
+        return
+    if jobs.is_inline():
+        threading.Thread(target=jobs.run_scheduler, args=(app,), kwargs={"interval": 30.0},
+                         name="scheduler", daemon=True).start()
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@click.command("seed")
+@click.option("--schools", default=150, show_default=True, type=int)
+@click.option("--users-per-school", default=40, show_default=True, type=int)
+@click.option("--name", default=None, help="Name of the generated trust.")
+@with_appcontext
+def seed(schools, users_per_school, name):
+    """Generate a trust of any size with bulk inserts (for benchmarks)."""
+    import time
+
+    from services.directory.generate import seed_trust
+    started = time.perf_counter()
+    with unscoped():
+        trust = seed_trust(schools=schools, users_per_school=users_per_school, name=name)
+        db.session.commit()
+    click.echo(f"{trust.name}: {schools} schools, {schools * users_per_school} people "
+               f"in {time.perf_counter() - started:.1f} s.")

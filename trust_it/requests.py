@@ -1,0 +1,87 @@
+"""The request cycle: who is asking, what they may see, and one commit at the end."""
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from trust_it.extensions import db, login_manager
+from trust_it.tenancy import NO_SCOPE, ROLE_LABELS, current_scope, scope_for, set_scope, unscoped
+
+
+@login_manager.user_loader
+def _load_user(ident: str):
+    from services.directory.models import User
+    user_id, _, token = (ident or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    with unscoped():
+        user = db.session.get(User, int(user_id))
+    if user is None or user.session_token != token or not user.active:
+        return None
+    return user
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def _scope_request():
+        if request.path.startswith("/api/"):
+            return  # the API authenticates (session or bearer token) in its own hook
+        set_scope(NO_SCOPE)
+        if current_user.is_authenticated:
+            set_scope(scope_for(current_user))
+
+    @app.after_request
+    def _commit(response):
+        # Indico's rule: the request commits once, and only when it succeeded.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.teardown_request
+    def _rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()
+
+    @app.context_processor
+    def _layout_context():
+        scope = current_scope()
+        schools = []
+        if current_user.is_authenticated and scope.school_ids:
+            from services.directory.models import School
+            schools = db.session.execute(
+                select(School.slug, School.name).order_by(School.name).limit(200)).all()
+        return {"scope": scope, "my_schools": schools, "ROLE_LABELS": ROLE_LABELS}
+
+    def _error(status: int, title: str, message: str):
+        def handler(exc):
+            if _wants_json():
+                return jsonify(code=status, status=title, message=getattr(exc, "description", message)), status
+            return render_template("error.html", status=status, title=title, message=message), status
+        return handler
+
+    app.register_error_handler(403, _error(403, "Not allowed", "Your role does not include this page."))
+    app.register_error_handler(404, _error(404, "Page not found",
+                                           "There is nothing here, or it is not in a school you can see."))
+    app.register_error_handler(405, _error(405, "Method not allowed", "That action is not available here."))
+    app.register_error_handler(429, _error(429, "Too many attempts", "Too many attempts. Wait a minute and try again."))
+    app.register_error_handler(500, _error(500, "Something went wrong",
+                                           "The error has been logged. Nothing you entered was half-saved."))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        if _wants_json():
+            return jsonify(code=400, status="Bad Request", message=exc.description), 400
+        return render_template("error.html", status=400, title="Form expired",
+                               message="The form had expired. Go back, reload the page and try again."), 400

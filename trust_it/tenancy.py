@@ -1,0 +1,167 @@
+"""Who may see which schools, enforced once for every ORM query.
+
+A request (or a job) carries a `Scope`: the user's trust, the set of school ids they may
+see, and their roles. One `do_orm_execute` listener adds `school_id IN scope` to every
+ORM statement touching a `SchoolScoped` model (and `id IN scope` for `School` itself).
+With no scope the set is empty, so queries return nothing: deny by default.
+
+The only way around it is `unscoped()` — used by jobs and the CLI, easy to grep.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from flask import abort, g, has_app_context
+from sqlalchemy import ForeignKey, event, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+from trust_it.extensions import db
+
+TRUST_ROLES = ("service_desk", "technical", "it_director", "trustee", "trust_admin", "edtech")
+SCHOOL_ROLES = ("staff", "technician", "msp_engineer", "edtech", "school_lead")
+ALL_ROLES = ("staff", "technician", "msp_engineer", "edtech", "school_lead",
+             "service_desk", "technical", "it_director", "trustee", "trust_admin")
+ROLE_LABELS = {
+    "staff": "Staff", "technician": "Technician", "msp_engineer": "MSP engineer",
+    "edtech": "Educational technologist", "school_lead": "School lead",
+    "service_desk": "Trust service desk", "technical": "Trust technical team",
+    "it_director": "IT director", "trustee": "Trustee", "trust_admin": "Trust administrator",
+}
+# Tier of support each role works at (DESIGN.md §3).
+ROLE_TIER = {"technician": 1, "msp_engineer": 1, "edtech": 1,
+             "service_desk": 2, "technical": 2, "it_director": 3}
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite keeps no time zone, so every stored timestamp is UTC without one."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class SchoolScoped:
+    """Mixin for rows that belong to one school; the ORM guard filters on `school_id`."""
+
+    @declared_attr
+    def school_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None = None
+    trust_id: int | None = None
+    school_ids: tuple[int, ...] = ()
+    school_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    trust_roles: frozenset[str] = frozenset()
+
+    def sees(self, school_id: int) -> bool:
+        return school_id in self.school_ids
+
+    def roles_at(self, school_id: int | None) -> frozenset[str]:
+        if school_id is None or not self.sees(school_id):
+            return self.trust_roles
+        return self.school_roles.get(school_id, frozenset()) | self.trust_roles
+
+    def has_trust_role(self, *roles: str) -> bool:
+        return bool(self.trust_roles.intersection(roles))
+
+    @property
+    def all_roles(self) -> frozenset[str]:
+        roles = set(self.trust_roles)
+        for r in self.school_roles.values():
+            roles |= r
+        return frozenset(roles)
+
+
+NO_SCOPE = Scope()
+
+
+def scope_for(user) -> Scope:
+    """Build the scope of a signed-in user from their unexpired memberships."""
+    from services.directory.models import Membership, School
+
+    if user is None or not getattr(user, "active", False):
+        return NO_SCOPE
+    now = utcnow()
+    with unscoped():
+        memberships = db.session.execute(
+            select(Membership).where(
+                Membership.user_id == user.id,
+                (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+            )
+        ).scalars().all()
+        trust_roles = frozenset(m.role for m in memberships if m.trust_id == user.trust_id and m.school_id is None)
+        school_roles: dict[int, set[str]] = {}
+        school_ids: set[int] = set()
+        if trust_roles:
+            school_ids.update(db.session.execute(
+                select(School.id).where(School.trust_id == user.trust_id)).scalars())
+        direct = [m for m in memberships if m.school_id is not None]
+        if direct:
+            # A membership only counts for a school of the user's own trust.
+            own = set(db.session.execute(select(School.id).where(
+                School.id.in_([m.school_id for m in direct]), School.trust_id == user.trust_id)).scalars())
+            for m in direct:
+                if m.school_id in own:
+                    school_roles.setdefault(m.school_id, set()).add(m.role)
+                    school_ids.add(m.school_id)
+    return Scope(
+        user_id=user.id, trust_id=user.trust_id, school_ids=tuple(sorted(school_ids)),
+        school_roles={k: frozenset(v) for k, v in school_roles.items()}, trust_roles=trust_roles,
+    )
+
+
+def current_scope() -> Scope:
+    if has_app_context():
+        return g.get("scope", NO_SCOPE)
+    return NO_SCOPE
+
+
+def set_scope(scope: Scope) -> None:
+    g.scope = scope
+    db.session.info["school_ids"] = list(scope.school_ids)
+
+
+@contextmanager
+def unscoped():
+    """The one escape hatch from the tenancy guard: jobs, the CLI and sign-in use it."""
+    info = db.session.info
+    previous = info.get("tenancy_unscoped", False)
+    info["tenancy_unscoped"] = True
+    try:
+        yield
+    finally:
+        info["tenancy_unscoped"] = previous
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _deny_by_default(state):
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria on the parent statement already propagate to these loads
+    if state.session.info.get("tenancy_unscoped"):
+        return
+    from services.directory.models import School
+
+    ids = list(state.session.info.get("school_ids", ()))
+    # Lambdas stay free of calls: SQLAlchemy caches them and binds `ids` as a parameter.
+    state.statement = state.statement.options(
+        with_loader_criteria(SchoolScoped, lambda cls: cls.school_id.in_(ids), include_aliases=True),
+        with_loader_criteria(School, lambda cls: cls.id.in_(ids), include_aliases=True),
+    )
+
+
+def scoped_get(model, ident):
+    """Load by primary key through the guard (`session.get` may skip SQL and the guard)."""
+    if ident is None:
+        return None
+    return db.session.execute(select(model).where(model.id == ident)).scalar_one_or_none()
+
+
+def get_or_404(model, ident):
+    obj = scoped_get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
