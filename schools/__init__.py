@@ -1,7 +1,9 @@
 """School pages under /s/<school>/: the staff portal and the technicians' view of their school."""
 from flask import Blueprint, abort, g
+from flask_login import current_user
 
 from services.directory.schools import school_by_slug
+from trust_it.extensions import login_manager
 
 bp = Blueprint("schools", __name__, url_prefix="/s/<school>", template_folder="templates")
 
@@ -15,6 +17,8 @@ def _take_school_slug(endpoint, values):
 def _load_school():
     # Runs after the app has set the request's scope, so the lookup goes through the guard:
     # a school outside the user's scope does not exist (404).
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # sign in first, then come back here
     g.school = school_by_slug(g.school_slug)
     if g.school is None:
         abort(404)

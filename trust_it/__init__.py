@@ -49,8 +49,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     api.init_app(app)
     register_api(app, api)
 
-    from trust_it import cli, requests as request_cycle
+    from trust_it import cli, formatting, requests as request_cycle
     request_cycle.install(app)
+    formatting.install(app)
     cli.register(app)
 
     @app.get("/healthz")

@@ -33,6 +33,8 @@ def tokens():
         try:
             _, secret = token_service.create_token(current_user, name=form.name.data, expires_at=expires)
         except DirectoryError as exc:
+            if exc.field == "expires_at":
+                exc.field = "expires_on"
             attach_error(form, exc)
             status = 422
         else:

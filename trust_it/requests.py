@@ -29,6 +29,8 @@ def _wants_json() -> bool:
 def install(app: Flask) -> None:
     @app.before_request
     def _scope_request():
+        # Audit records name the address a change came from; services read it from the session.
+        db.session.info["audit_ip"] = request.remote_addr
         if request.path.startswith("/api/"):
             return  # the API authenticates (session or bearer token) in its own hook
         set_scope(NO_SCOPE)

@@ -12,7 +12,8 @@ def record(action: str, summary: str, *, actor=None, trust_id: int | None = None
     if trust_id is None:
         trust_id = getattr(school, "trust_id", None) or getattr(actor, "trust_id", None)
     event = AuditEvent(action=action, summary=summary[:500], actor_id=getattr(actor, "id", None),
-                       trust_id=trust_id, school_id=getattr(school, "id", None), detail=detail or {}, ip=ip)
+                       trust_id=trust_id, school_id=getattr(school, "id", None), detail=detail or {},
+                       ip=ip or db.session.info.get("audit_ip"))
     db.session.add(event)
     db.session.flush()
     return event

@@ -37,6 +37,8 @@ def validate_fields(values: dict, *, school: School | None = None) -> dict:
         clean["name"] = (clean["name"] or "").strip()
         if not clean["name"]:
             raise DirectoryError("Enter the school's name.", "name")
+    if "slug" in clean and not (clean["slug"] or "").strip():
+        clean["slug"] = None if school is None else school.slug  # blank: keep, or derive from the name
     if clean.get("slug") is not None:
         clean["slug"] = clean["slug"].strip().lower()
         if not SLUG.match(clean["slug"]):

@@ -169,7 +169,11 @@ def test_pages_hide_other_schools(app, make, world, role, level):
                 continue
             response = client.get(own)
             assert response.status_code < 500, f"{role}: GET {own} failed with {response.status_code}"
-            _assert_no_leak(response.text, secrets, f"{role}: GET {own}")
+            visible_secrets = secrets
+            if role == "expired" and rule.endpoint == "account.tokens":
+                # Their own account page may say where their access ended; nothing else of oak.
+                visible_secrets = [x for x in secrets if x != "Oakprobe School"]
+            _assert_no_leak(response.text, visible_secrets, f"{role}: GET {own}")
             checked += 1
     assert checked > 50
 

@@ -43,7 +43,7 @@ class BankHolidayForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired("Enter an email address."),
+    email = EmailField("Email address", filters=[lambda v: v.strip() if v else v], validators=[DataRequired("Enter an email address."),
                                                     Email("Enter an email address like name@school.org.uk.")])
     display_name = StringField("Name", validators=[DataRequired("Enter the person's name."), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)

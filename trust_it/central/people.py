@@ -13,6 +13,7 @@ from trust_it.central import bp
 from trust_it.central.forms import ActionForm, ChangeRoleForm, InviteForm, MembershipForm
 from trust_it.central.helpers import attach_error, current_trust, school_choices
 from trust_it.extensions import db
+from trust_it.formatting import uk_to_utc
 from trust_it.tenancy import get_or_404, scoped_get
 
 PAGE = 50
@@ -64,7 +65,7 @@ def user_new():
                 user = people_service.create_user(trust_id=trust.id, email=form.email.data,
                                                   display_name=form.display_name.data, by=current_user)
                 people_service.add_membership(user, role=form.role.data, school=school,
-                                              expires_at=form.expires_at.data, by=current_user)
+                                              expires_at=uk_to_utc(form.expires_at.data), by=current_user)
         except DirectoryError as exc:
             attach_error(form, exc)
         else:
@@ -97,7 +98,7 @@ def membership_add(user_id):
     if form.validate_on_submit():
         try:
             people_service.add_membership(user, role=form.role.data, school=_school_from_form(form.school.data),
-                                          expires_at=form.expires_at.data, by=current_user)
+                                          expires_at=uk_to_utc(form.expires_at.data), by=current_user)
         except DirectoryError as exc:
             attach_error(form, exc)
         else:

@@ -1,0 +1,46 @@
+"""Dates and times as people in UK schools read them.
+
+Timestamps are stored as naive UTC; pages show them in UK time (GMT/BST), and times typed
+into forms are UK time too.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+UK = ZoneInfo("Europe/London")
+
+
+def to_uk(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=timezone.utc).astimezone(UK)
+
+
+def uk_to_utc(dt: datetime | None) -> datetime | None:
+    """A naive time typed in a form (UK time) as naive UTC for storage."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UK).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def when(dt: datetime | None) -> Markup:
+    if dt is None:
+        return Markup("")
+    local = to_uk(dt)
+    return Markup('<time datetime="{}Z">{} {}</time>').format(
+        dt.isoformat(timespec="minutes"), local.day, local.strftime("%b %Y %H:%M"))
+
+
+def day(d: date | datetime | None) -> Markup:
+    if d is None:
+        return Markup("")
+    if isinstance(d, datetime):
+        d = to_uk(d).date()
+    return Markup('<time datetime="{}">{} {} {}</time>').format(d.isoformat(), d.strftime("%a"), d.day,
+                                                                d.strftime("%b %Y"))
+
+
+def install(app) -> None:
+    app.add_template_filter(when, "when")
+    app.add_template_filter(day, "day")
