@@ -29,8 +29,10 @@ def decode(cursor: str | None) -> int | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-        return int(data["after"])
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(data.get("after"), int) or not 0 <= data["after"] < 2**63:
+            raise ValueError
+        return data["after"]
+    except (ValueError, KeyError, TypeError, OverflowError):
         abort(422, message="The cursor is not valid.", errors={"query": {"cursor": ["Not a valid cursor."]}})
 
 

@@ -8,7 +8,7 @@ from trust_it.tenancy import ALL_ROLES
 class MembershipSchema(Schema):
     id = fields.Integer(dump_only=True)
     role = fields.String(required=True, validate=validate.OneOf(ALL_ROLES))
-    school_id = fields.Integer(allow_none=True, load_default=None,
+    school_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
                                metadata={"description": "Null for a trust-wide role."})
     expires_at = fields.DateTime(allow_none=True, load_default=None)
     source = fields.String(dump_only=True)
@@ -21,7 +21,7 @@ class SchoolSchema(Schema):
     urn = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{6}$", error="A URN is 6 digits."))
     la_estab = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{7}$", error="LAEstab is 7 digits."))
     phase = fields.String(validate=validate.OneOf(PHASES))
-    pupils = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    pupils = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000))
     support_model = fields.String(validate=validate.OneOf(list(SUPPORT_MODELS)))
     email_domains = fields.List(fields.String())
     timezone = fields.String()
@@ -50,7 +50,8 @@ class UserUpdateSchema(Schema):
 
 class UserQuery(Schema):
     q = fields.String(metadata={"description": "Part of the name or email."})
-    school = fields.Integer(metadata={"description": "Only members of this school."})
+    school = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                            metadata={"description": "Only members of this school."})
     role = fields.String(validate=validate.OneOf(ALL_ROLES))
     active = fields.Boolean()
 

@@ -32,7 +32,9 @@ def visible_users():
     if scope.has_trust_role(*SEE_ALL):
         return stmt
     schools = [sid for sid, roles in scope.school_roles.items() if roles & set(SEE_SCHOOL)]
-    members = select(Membership.user_id).where(Membership.school_id.in_(schools))
+    now = utcnow()
+    members = select(Membership.user_id).where(Membership.school_id.in_(schools),
+                                               (Membership.expires_at.is_(None)) | (Membership.expires_at > now))
     return stmt.where(or_(User.id == scope.user_id, User.id.in_(members)))
 
 
@@ -85,7 +87,10 @@ class Users(MethodView):
                 Membership.school_id == args["school"], Membership.school_id.in_(current_scope().school_ids),
                 current)))
         if args.get("role"):
-            stmt = stmt.where(User.id.in_(select(Membership.user_id).where(Membership.role == args["role"], current)))
+            visible = Membership.school_id.in_(current_scope().school_ids) | (
+                Membership.trust_id == current_scope().trust_id)
+            stmt = stmt.where(User.id.in_(select(Membership.user_id).where(
+                Membership.role == args["role"], current, visible)))
         if "active" in args:
             stmt = stmt.where(User.active == args["active"])
         page = paginate(stmt, User.id, args, db.session)

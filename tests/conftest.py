@@ -94,6 +94,9 @@ def app_and_url(backend, tmp_path_factory):
 @pytest.fixture
 def app(app_and_url):
     app, _ = app_and_url
+    from trust_it.extensions import limiter
+    with app.app_context():
+        limiter.reset()  # each test starts with no sign-in attempts counted
     yield app
     _empty_tables(app)
 

@@ -8,6 +8,8 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import select, text
 
+from werkzeug.routing import IntegerConverter
+
 from trust_it.config import PROJECT_ROOT, build_config
 from trust_it.extensions import api, csrf, db, limiter, login_manager, migrate
 
@@ -16,6 +18,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("TRUST_IT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"))
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(build_config(app.instance_path, config_overrides))
+    app.url_map.converters["int"] = BoundedInt
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     if app.config["PROXY_FIX"]:
@@ -62,7 +65,16 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     return app
 
 
+class BoundedInt(IntegerConverter):
+    """Ids in URLs fit the database's integer: a longer number is simply not found (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic's autogenerate) sees all tables."""
     import services.audit.models  # noqa: F401
+    import services.desk.models  # noqa: F401
     import services.directory.models  # noqa: F401

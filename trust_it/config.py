@@ -21,6 +21,7 @@ _ENV = [
     ("UPLOAD_DIR", "TRUST_IT_UPLOAD_DIR", None, str),
     ("PROXY_FIX", "TRUST_IT_PROXY_FIX", 0, int),
     ("LOGIN_RATE_LIMIT", "TRUST_IT_LOGIN_RATE_LIMIT", "10 per minute", str),
+    ("LOGIN_ACCOUNT_RATE_LIMIT", "TRUST_IT_LOGIN_ACCOUNT_RATE_LIMIT", "20 per 10 minutes", str),
 ]
 
 
@@ -72,6 +73,11 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         config["UPLOAD_DIR"] = str(Path(instance_path) / "uploads")
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
     config["JOB_INLINE"] = not config.get("REDIS_URL")
+    # A school day, not Flask's 31 days; and cookies only over HTTPS when the site is served so.
+    config.setdefault("PERMANENT_SESSION_LIFETIME", 10 * 3600)
+    if (config.get("BASE_URL") or "").startswith("https://"):
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config.setdefault("REMEMBER_COOKIE_SECURE", True)
     config["ENTRA_ENABLED"] = bool(config.get("ENTRA_CLIENT_ID") and config.get("ENTRA_CLIENT_SECRET"))
     return config
 

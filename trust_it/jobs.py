@@ -57,13 +57,25 @@ def redis_connection():
 
 
 def enqueue(task: Callable | str, *ids, queue: str = "default", job_id: str | None = None,
-            timeout: int = 600, retries: int = 3, **kwargs):
-    """Run `task(*ids, **kwargs)` in the background (or now, inline, in the embedded mode)."""
+            timeout: int = 600, retries: int = 3, after_commit: bool = False, for_trust: int | None = None,
+            **kwargs):
+    """Run `task(*ids, **kwargs)` in the background (or now, inline, in the embedded mode).
+
+    `after_commit`: push the job only once the current transaction commits, so a worker never
+    looks for rows that are not there yet (and a rolled-back request queues nothing).
+    `for_trust`: whose work it is, so a failure is shown to that trust's administrators only.
+    """
     if queue not in QUEUES:
         raise ValueError(f"Unknown queue {queue!r}")
     name = task_name(task)
     if is_inline():
-        return _run_inline(name, list(ids), kwargs, queue, job_id)
+        return _run_inline(name, list(ids), kwargs, queue, job_id, for_trust)
+    if after_commit:
+        from trust_it.extensions import db
+        db.session.info.setdefault("jobs_after_commit", []).append(
+            (current_app._get_current_object(), (name, *ids),
+             dict(queue=queue, job_id=job_id, timeout=timeout, retries=retries, for_trust=for_trust, **kwargs)))
+        return None
     from rq import Queue, Retry
     from rq.job import Job, JobStatus
 
@@ -77,12 +89,12 @@ def enqueue(task: Callable | str, *ids, queue: str = "default", job_id: str | No
                 JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.FINISHED):
             return existing  # already done or on its way: work that must happen once happens once
     return Queue(queue, connection=conn).enqueue(
-        run_task, name, list(ids), kwargs, queue, job_id=job_id, job_timeout=timeout,
+        run_task, name, list(ids), kwargs, queue, for_trust, job_id=job_id, job_timeout=timeout,
         retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None,
         result_ttl=86400, failure_ttl=7 * 86400, description=name)
 
 
-def _run_inline(name, ids, kwargs, queue, job_id):
+def _run_inline(name, ids, kwargs, queue, job_id, for_trust=None):
     from trust_it.extensions import db
     from trust_it.tenancy import unscoped
 
@@ -93,7 +105,7 @@ def _run_inline(name, ids, kwargs, queue, job_id):
             return func(*ids, **kwargs)
     except Exception:
         logger.exception("Inline job %s failed", name)
-        _record_failure(name, ids, kwargs, queue, job_id, traceback.format_exc())
+        _record_failure(name, ids, kwargs, queue, job_id, traceback.format_exc(), for_trust)
         return None
 
 
@@ -108,7 +120,7 @@ def _app():
     return _worker_app
 
 
-def run_task(name: str, ids: list, kwargs: dict, queue: str = "default"):
+def run_task(name: str, ids: list, kwargs: dict, queue: str = "default", for_trust: int | None = None):
     """The body of every rq job."""
     from rq import get_current_job
 
@@ -128,14 +140,14 @@ def run_task(name: str, ids: list, kwargs: dict, queue: str = "default"):
             return result
         except Exception:
             db.session.rollback()
-            _record_failure(name, ids, kwargs, queue, job_id, traceback.format_exc())
+            _record_failure(name, ids, kwargs, queue, job_id, traceback.format_exc(), for_trust)
             db.session.commit()
             raise
         finally:
             db.session.remove()
 
 
-def _record_failure(name, ids, kwargs, queue, job_id, error):
+def _record_failure(name, ids, kwargs, queue, job_id, error, for_trust=None):
     from services.audit.models import JobFailure
     from trust_it.extensions import db
     from trust_it.tenancy import unscoped, utcnow
@@ -147,7 +159,7 @@ def _record_failure(name, ids, kwargs, queue, job_id, error):
                 JobFailure.job_id == job_id, JobFailure.resolved_at.is_(None))).scalar()
         if failure is None:
             failure = JobFailure(job_id=job_id, queue=queue, task=name, args=list(ids), kwargs=dict(kwargs),
-                                 error=error[-8000:], attempts=0)
+                                 error=error[-8000:], attempts=0, trust_id=for_trust)
             db.session.add(failure)
         failure.attempts += 1
         failure.error = error[-8000:]
@@ -174,7 +186,33 @@ def retry_failure(failure, *, by=None):
 
     failure.resolved_at = utcnow()
     log.record("job.retried", f"Job {failure.task} queued again", actor=by)
-    enqueue(failure.task, *failure.args, queue=failure.queue, **failure.kwargs)
+    enqueue(failure.task, *failure.args, queue=failure.queue, job_id=failure.job_id, for_trust=failure.trust_id,
+            **failure.kwargs)
+
+
+def _push_after_commit(session):
+    pending = session.info.pop("jobs_after_commit", [])
+    for app, args, options in pending:
+        with app.app_context():
+            try:
+                enqueue(*args, **options)
+            except Exception:  # Redis down: the periodic retry of the work picks it up
+                logger.exception("Could not queue %s after commit", args[0])
+
+
+def _forget_after_rollback(session):
+    session.info.pop("jobs_after_commit", None)
+
+
+def _install_session_hooks():
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    event.listen(Session, "after_commit", _push_after_commit)
+    event.listen(Session, "after_soft_rollback", lambda session, previous: (
+        _forget_after_rollback(session) if not session.in_transaction() else None))
+
+
+_install_session_hooks()
 
 
 # --- the scheduler ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import abort, g, has_app_context
-from sqlalchemy import ForeignKey, event, select
+from sqlalchemy import ForeignKey, and_, event, or_, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 from trust_it.extensions import db
@@ -45,6 +45,19 @@ class SchoolScoped:
     @declared_attr
     def school_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class TrustOrSchoolScoped:
+    """Mixin for rows that are either trust-wide (school_id NULL) or one school's, such as
+    knowledge-base articles: visible when trust-wide in the user's trust, or of a school in scope."""
+
+    @declared_attr
+    def trust_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("trusts.id", ondelete="CASCADE"), nullable=False, index=True)
+
+    @declared_attr
+    def school_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), nullable=True, index=True)
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ def current_scope() -> Scope:
 def set_scope(scope: Scope) -> None:
     g.scope = scope
     db.session.info["school_ids"] = list(scope.school_ids)
+    db.session.info["trust_id"] = scope.trust_id or 0
 
 
 @contextmanager
@@ -139,17 +153,20 @@ def unscoped():
 def _deny_by_default(state):
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if state.is_column_load or state.is_relationship_load:
-        return  # the criteria on the parent statement already propagate to these loads
+    if state.is_column_load:
+        return  # refreshing attributes of a row already loaded through the guard
     if state.session.info.get("tenancy_unscoped"):
         return
     from services.directory.models import School
 
     ids = list(state.session.info.get("school_ids", ()))
+    trust_id = state.session.info.get("trust_id", 0)
     # Lambdas stay free of calls: SQLAlchemy caches them and binds `ids` as a parameter.
     state.statement = state.statement.options(
         with_loader_criteria(SchoolScoped, lambda cls: cls.school_id.in_(ids), include_aliases=True),
         with_loader_criteria(School, lambda cls: cls.id.in_(ids), include_aliases=True),
+        with_loader_criteria(TrustOrSchoolScoped, lambda cls: or_(
+            cls.school_id.in_(ids), and_(cls.school_id.is_(None), cls.trust_id == trust_id)), include_aliases=True),
     )
 
 

@@ -39,6 +39,8 @@ class JobFailure(db.Model):
     __tablename__ = "job_failures"
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    # Whose work it was; NULL for deployment-wide work (sweeps), shown only in a one-trust deployment.
+    trust_id: Mapped[int | None] = mapped_column(ForeignKey("trusts.id", ondelete="CASCADE"), index=True)
     queue: Mapped[str] = mapped_column(String(40))
     task: Mapped[str] = mapped_column(String(200))
     args: Mapped[list] = mapped_column(JSON, default=list)

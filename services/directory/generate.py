@@ -128,7 +128,8 @@ def seed_trust(*, schools: int, users_per_school: int, name: str | None = None, 
         phase = rng.choice(phases)
         school_rows.append({
             "trust_id": trust.id, "name": f"{_school_name(rng)} {'Academy' if phase != 'Primary' else 'Primary'} {tag}-{i}",
-            "slug": f"g{tag}-{i}", "urn": None, "phase": phase,
+            "slug": f"g{tag}-{i}", "urn": None, "phase": phase, "ticket_prefix": f"{tag[:4].upper()}{i}",
+            "ticket_counter": 0,
             "pupils": rng.randint(900, 1800) if phase != "Primary" else rng.randint(90, 630),
             "support_model": "in_house" if phase != "Primary" else rng.choice(["msp", "msp", "trust_central"]),
             "email_domains": [f"g{tag}-{i}.sch.uk"], "timezone": "Europe/London", "created_at": now})

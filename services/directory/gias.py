@@ -136,7 +136,8 @@ def _check_row(line: int, field: dict[str, str]) -> list[GiasRowError]:
     return errors
 
 
-def parse_gias_csv(data: bytes | BinaryIO) -> tuple[list[GiasSchool], list[GiasRowError]]:
+def parse_gias_csv(data: bytes | BinaryIO, *, trust_code: str | None = None
+                   ) -> tuple[list[GiasSchool], list[GiasRowError]]:
     """Parse a GIAS export into valid schools and per-field errors.
 
     Columns other than the ones this directory uses are ignored, so full
@@ -171,6 +172,8 @@ def parse_gias_csv(data: bytes | BinaryIO) -> tuple[list[GiasSchool], list[GiasR
             column: row[index[column]].strip() if column in index and index[column] < len(row) else ""
             for column in wanted
         }
+        if trust_code is not None and field[COL_TRUST_CODE] != str(trust_code).strip():
+            continue  # the national file is full of other trusts' rows; their faults are not ours
         row_errors = _check_row(line, field)
 
         urn = field[COL_URN]

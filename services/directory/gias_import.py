@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from services.audit import log
-from services.directory.gias import GiasRowError, filter_trust, parse_gias_csv
+from services.directory.gias import GiasRowError, parse_gias_csv
 from services.directory.models import School, Trust
 from services.directory.schools import create_school
 from trust_it.extensions import db
@@ -28,13 +28,12 @@ class GiasImportResult:
 def import_gias(trust: Trust, data: bytes, *, trust_code: str | None = None, skip_invalid: bool = False,
                 by=None) -> GiasImportResult:
     """All or nothing unless `skip_invalid`: with bad rows and no skip, nothing is written."""
-    records, errors = parse_gias_csv(data)
-    result = GiasImportResult(errors=list(errors))
     code = trust_code or trust.gias_group_uid
+    records, errors = parse_gias_csv(data, trust_code=code)
+    result = GiasImportResult(errors=list(errors))
     if code:
-        mine = filter_trust(records, code)
-        result.skipped_other_trusts = len(records) - len(mine)
-        records = mine
+        every, _ = parse_gias_csv(data)
+        result.skipped_other_trusts = max(len(every) - len(records), 0)
     if errors and not skip_invalid:
         return result
 

@@ -59,6 +59,9 @@ class School(db.Model):
     support_model: Mapped[str] = mapped_column(String(20), default="in_house")
     email_domains: Mapped[list] = mapped_column(JSON, default=list)
     timezone: Mapped[str] = mapped_column(String(40), default="Europe/London")
+    # Ticket references read OAK-000123: short, per school, unique in the deployment.
+    ticket_prefix: Mapped[str] = mapped_column(String(8), unique=True)
+    ticket_counter: Mapped[int] = mapped_column(Integer, default=0)  # last ticket number given out
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     trust: Mapped[Trust] = relationship()

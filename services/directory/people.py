@@ -50,8 +50,14 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
-    return bool(user.password_hash) and check_password_hash(user.password_hash, password or "")
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def check_password(user: User | None, password: str) -> bool:
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return False
+    return check_password_hash(user.password_hash, password or "")
 
 
 def add_membership(user: User, *, role: str, school: School | None = None, expires_at: datetime | None = None,

@@ -12,6 +12,7 @@ from services.directory.errors import DirectoryError
 from services.directory.models import (CLOSURE_KINDS, PHASES, SUPPORT_MODELS, Closure, School, Term, Trust,
                                        WorkingHours)
 from trust_it.extensions import db
+from trust_it.tenancy import unscoped
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")
@@ -23,11 +24,26 @@ def slugify(name: str) -> str:
     return slug[:60].rstrip("-") or "school"
 
 
+def _taken(column, value) -> int | None:
+    """Slugs, URNs and prefixes are unique across the deployment, so look beyond the caller's trust."""
+    with unscoped():
+        return db.session.execute(select(School.id).where(column == value)).scalar()
+
+
 def _unique_slug(base: str) -> str:
     slug, n = base, 2
-    while db.session.execute(select(School.id).where(School.slug == slug)).first():
+    while _taken(School.slug, slug):
         slug, n = f"{base[:55]}-{n}", n + 1
     return slug
+
+
+def _unique_prefix(slug: str) -> str:
+    letters = re.sub(r"[^a-z]", "", slug).upper() or "SCH"
+    base = letters[:3].ljust(3, "X")
+    prefix, n = base, 2
+    while _taken(School.ticket_prefix, prefix):
+        prefix, n = f"{base}{n}", n + 1
+    return prefix
 
 
 def validate_fields(values: dict, *, school: School | None = None) -> dict:
@@ -43,14 +59,14 @@ def validate_fields(values: dict, *, school: School | None = None) -> dict:
         clean["slug"] = clean["slug"].strip().lower()
         if not SLUG.match(clean["slug"]):
             raise DirectoryError("The web address name may use lower-case letters, digits and hyphens.", "slug")
-        taken = db.session.execute(select(School.id).where(School.slug == clean["slug"])).scalar()
+        taken = _taken(School.slug, clean["slug"])
         if taken and (school is None or taken != school.id):
-            raise DirectoryError(f"Another school already uses “{clean['slug']}”.", "slug")
+            raise DirectoryError(f"The web address name “{clean['slug']}” is already taken.", "slug")
     if clean.get("urn"):
         clean["urn"] = str(clean["urn"]).strip()
         if not re.fullmatch(r"\d{6}", clean["urn"]):
             raise DirectoryError("A URN is 6 digits, as GIAS shows it.", "urn")
-        taken = db.session.execute(select(School.id).where(School.urn == clean["urn"])).scalar()
+        taken = _taken(School.urn, clean["urn"])
         if taken and (school is None or taken != school.id):
             raise DirectoryError(f"URN {clean['urn']} belongs to another school.", "urn")
     elif "urn" in clean:
@@ -96,6 +112,7 @@ def create_school(trust: Trust, *, by=None, **values) -> School:
                              "timezone": "Europe/London", **values})
     if not clean.get("slug"):
         clean["slug"] = _unique_slug(slugify(clean["name"]))
+    clean["ticket_prefix"] = _unique_prefix(clean["slug"])
     school = School(trust_id=trust.id, **clean)
     db.session.add(school)
     db.session.flush()

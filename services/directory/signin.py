@@ -28,13 +28,20 @@ def trust_for_tenant(tid: str) -> Trust | None:
 
 
 def _email_of(claims: dict) -> str:
-    return people.normalise_email(claims.get("email") or claims.get("preferred_username") or "")
+    """The sign-in name (UPN), which the tenant's administrators control. The optional `email`
+    claim is not verified by Microsoft, so it never links accounts nor picks a school."""
+    return people.normalise_email(claims.get("preferred_username") or "")
+
+
+def _is_personal(claims: dict) -> bool:
+    idp = (claims.get("idp") or "").lower()
+    return (claims.get("tid") or "").lower() == PERSONAL_ACCOUNT_TID or "live.com" in idp or PERSONAL_ACCOUNT_TID in idp
 
 
 def sign_in_microsoft(claims: dict) -> User:
     """Find or create the user for validated ID-token claims and refresh their mapped memberships."""
     tid, oid = (claims.get("tid") or "").lower(), claims.get("oid") or ""
-    if tid == PERSONAL_ACCOUNT_TID:
+    if _is_personal(claims):
         raise SignInRefused("Personal Microsoft accounts cannot sign in. Use your school or trust account.")
     trust = trust_for_tenant(tid)
     if trust is None:
@@ -46,10 +53,13 @@ def sign_in_microsoft(claims: dict) -> User:
         # An account invited by email before its first Microsoft sign-in is linked, once.
         invited = people.find_by_email(email)
         if invited is not None:
-            if invited.entra_oid and (invited.entra_tid, invited.entra_oid) != (tid, oid):
-                raise SignInRefused("This email address is linked to a different Microsoft account.")
-            if invited.trust_id != trust.id:
-                raise SignInRefused("Your account belongs to another trust.")
+            # Only an invitation waiting for its first sign-in is linked: never an account that
+            # already has a Microsoft identity or a local password (a break-glass admin).
+            if invited.entra_oid or invited.password_hash or invited.trust_id != trust.id:
+                raise SignInRefused("This email address already belongs to another account. "
+                                    "Ask your trust's IT team to link it.")
+            if not invited.active:
+                raise SignInRefused("Your account has been deactivated. Contact your trust's IT team.")
             user = invited
             user.entra_tid, user.entra_oid = tid, oid
     if user is None:
@@ -94,7 +104,7 @@ def apply_rules(user: User, claims: dict) -> None:
     """Make the user's Microsoft-derived memberships equal what the rules grant today."""
     wanted = mapped_memberships(user.trust_id, claims)
     have = {(m.role, m.school_id): m for m in user.memberships if m.source == "entra"}
-    manual = {(m.role, m.school_id) for m in user.memberships if m.source == "manual"}
+    manual = {(m.role, m.school_id) for m in user.memberships if m.source == "manual" and m.is_current()}
     for key, membership in have.items():
         if key not in wanted:
             people.remove_membership(membership)

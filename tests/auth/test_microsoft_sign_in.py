@@ -93,7 +93,7 @@ def test_signing_in_again_finds_the_same_person_and_refreshes_roles(app, entra, 
 
 def test_an_invited_person_is_linked_at_first_sign_in(app, entra, trust_with_rules, make):
     trust, oak = trust_with_rules
-    invited = make.user(role="school_lead", school=oak, email="helen@oak.sch.uk", trust=trust)
+    invited = make.user(role="school_lead", school=oak, email="helen@oak.sch.uk", trust=trust, password=None)
     client = new_client(app)
     _callback(client, entra.redirect_url(_start(client), tid=TID, oid="oid-helen", preferred_username="helen@oak.sch.uk", email="helen@oak.sch.uk"))
     with data(app) as s:

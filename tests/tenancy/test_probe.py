@@ -26,7 +26,7 @@ SKIP = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "healt
         "auth.logout", "auth.microsoft_login", "auth.microsoft_callback"}
 MISSING = 987654
 # URL parameters that name deployment-level things, not a school's data.
-NOT_TENANT_DATA = {"filename", "failure_id"}
+NOT_TENANT_DATA = {"filename"}
 
 
 @dataclass
@@ -71,18 +71,22 @@ def world(app, make):
     with data(app) as s:
         for t, word in ((trust, "Near"), (other_trust, "Far")):
             signin.add_rule(s.get(Trust, t.id), claim="app_role", value=f"{word}.RuleSecret", role="staff")
-        failure = JobFailure(queue="default", task="services.directory.tasks:record_expired_memberships",
-                             args=[], kwargs={}, error="boom", attempts=1)
-        s.add(failure)
+        failures = {}
+        for t, word in ((trust, "Near"), (other_trust, "Far")):
+            failures[word] = JobFailure(queue="default", task="services.directory.tasks:record_expired_memberships",
+                                        args=[], kwargs={}, error=f"{word}FailureSecret", attempts=1,
+                                        trust_id=t.id)
+            s.add(failures[word])
         s.flush()
         ids = {
             "near_rule": s.query(SignInRule).filter_by(trust_id=trust.id).one().id,
             "far_rule": s.query(SignInRule).filter_by(trust_id=other_trust.id).one().id,
             "near_tenant": s.get(Trust, trust.id).tenants[0].id,
             "far_tenant": s.get(Trust, other_trust.id).tenants[0].id,
-            "failure": failure.id,
+            "near_failure": failures["Near"].id,
+            "far_failure": failures["Far"].id,
         }
-    far.secrets.append("Far.RuleSecret")
+    far.secrets += ["Far.RuleSecret", "FarFailureSecret"]
     return {"trust": trust, "other_trust": other_trust, "oak": oak, "elm": elm, "far": far, "ids": ids}
 
 
@@ -110,7 +114,7 @@ def _fill(rule, values: dict, world, other: bool) -> str | None:
         elif name == "tenant_id":
             args[name] = world["ids"]["far_tenant"] if other else MISSING
         elif name == "failure_id":
-            args[name] = world["ids"]["failure"]
+            args[name] = world["ids"]["far_failure"] if other else MISSING
         elif name == "filename":
             return None
         else:

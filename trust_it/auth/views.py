@@ -45,9 +45,15 @@ def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _submitted_email() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"],
                error_message="Too many sign-in attempts. Wait a minute and try again.")
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_submitted_email,
+               error_message="Too many sign-in attempts for this account. Wait a few minutes and try again.")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -58,7 +64,9 @@ def login():
     if form.validate_on_submit():
         with unscoped():
             user = people.find_by_email(form.email.data)
-            if user is not None and user.active and people.check_password(user, form.password.data):
+            if user is None:
+                people.check_password(None, form.password.data)  # same work as a real check: timing tells nothing
+            elif user.active and people.check_password(user, form.password.data):
                 next_url = _safe_next(session.get("next"))
                 _start_session(user, "password")
                 session.pop("next", None)
@@ -105,6 +113,7 @@ def microsoft_callback():
             _start_session(user, "microsoft")
             session.pop("next", None)
     except signin.SignInRefused as exc:
+        db.session.rollback()  # nothing of a refused sign-in is kept but the record of it
         with unscoped():
             log.record("auth.sign_in_refused", f"Microsoft sign-in refused for tenant {claims.get('tid')}: {exc}",
                        ip=request.remote_addr, detail={"tid": claims.get("tid"), "oid": claims.get("oid")})

@@ -1,0 +1,107 @@
+"""Escalation between tiers: school (1) → trust technical team (2) → IT director (3).
+
+By hand with a reason, or automatically by the SLA sweep; each records from/to tier,
+reason, actor (None when automatic) and time. Tier 3 decides (approved / rejected / needs
+info) and the ticket returns to the tier that owns the work. Handing back down is recorded too.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.desk import notify, sla
+from services.desk.errors import DeskError
+from services.desk.models import DECISIONS, TIERS, Escalation, Ticket
+from services.desk.tickets import event
+from services.directory.models import User
+from trust_it.extensions import db
+from trust_it.tenancy import utcnow
+
+DECISION_KINDS = {"spend": "Spend", "policy": "Policy", "exception": "Exception to a standard", "change": "Change"}
+
+
+def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, decision_kind: str | None = None,
+             now=None) -> Escalation:
+    """Move a ticket up. `by` is None when the SLA sweep does it."""
+    reason = (reason or "").strip()
+    if not ticket.is_open:
+        raise DeskError("Reopen the ticket before escalating it.", "status")
+    if to_tier not in TIERS or to_tier <= ticket.tier:
+        raise DeskError("A ticket can only be escalated upwards.", "to_tier")
+    if not reason:
+        raise DeskError("Say why it needs the next tier.", "reason")
+    if to_tier == 3 and decision_kind is not None and decision_kind not in DECISION_KINDS:
+        raise DeskError("Choose what kind of decision it needs.", "decision_kind")
+    now = now or utcnow()
+    escalation = Escalation(ticket_id=ticket.id, school_id=ticket.school_id, from_tier=ticket.tier, to_tier=to_tier,
+                            reason=reason, decision_kind=decision_kind if to_tier == 3 else None,
+                            actor_id=by.id if by else None, automatic=by is None, created_at=now)
+    db.session.add(escalation)
+    old_tier, old_status = ticket.tier, ticket.status
+    ticket.tier = to_tier
+    if ticket.status != "awaiting_requester":
+        ticket.status = "escalated"
+    if to_tier < 3:
+        ticket.assignee_id, ticket.assignee = None, None  # the next tier's queue picks it up
+    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
+    db.session.flush()
+    event(ticket, "escalation", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=to_tier,
+          automatic=by is None, escalation_id=escalation.id, previous_status=old_status)
+    notify.escalated(ticket, reason, automatic=by is None)
+    return escalation
+
+
+def pending_decision(ticket: Ticket) -> Escalation | None:
+    return db.session.execute(select(Escalation).where(
+        Escalation.ticket_id == ticket.id, Escalation.to_tier == 3, Escalation.decided_at.is_(None))
+        .order_by(Escalation.id.desc())).scalars().first()
+
+
+def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None) -> Escalation:
+    """The IT director's decision; the ticket goes back to the tier that escalated it."""
+    if decision not in DECISIONS:
+        raise DeskError("Choose approved, rejected or needs more information.", "decision")
+    text = (text or "").strip()
+    if not text:
+        raise DeskError("Record the decision in words: what was decided and why.", "text")
+    escalation = pending_decision(ticket)
+    if escalation is None or ticket.tier != 3:
+        raise DeskError("This ticket is not waiting for a decision.", "decision")
+    now = now or utcnow()
+    escalation.decision, escalation.decision_text = decision, text
+    escalation.decided_by_id, escalation.decided_at = by.id, now
+    ticket.tier = escalation.from_tier
+    if ticket.status == "escalated":
+        ticket.status = "in_progress"
+    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
+    event(ticket, "decision", actor=by, body=text, public=False, decision=decision, to_tier=ticket.tier,
+          escalation_id=escalation.id)
+    people = [u for u in (escalation.actor, ticket.assignee) if u is not None]
+    notify.decided(ticket, DECISIONS[decision], text, list({u.id: u for u in people}.values()))
+    return escalation
+
+
+def hand_back(ticket: Ticket, *, by: User, reason: str, now=None) -> Escalation:
+    """De-escalate one tier (e.g. the trust team has fixed the core switch; the school finishes off)."""
+    reason = (reason or "").strip()
+    if ticket.tier <= 1:
+        raise DeskError("The ticket is already with the school.", "to_tier")
+    if not reason:
+        raise DeskError("Say what the school needs to do next.", "reason")
+    now = now or utcnow()
+    escalation = Escalation(ticket_id=ticket.id, school_id=ticket.school_id, from_tier=ticket.tier,
+                            to_tier=ticket.tier - 1, reason=reason, actor_id=by.id, automatic=False, created_at=now)
+    db.session.add(escalation)
+    old_tier = ticket.tier
+    ticket.tier -= 1
+    if ticket.status == "escalated":
+        ticket.status = "in_progress"
+    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
+    db.session.flush()
+    event(ticket, "handback", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=ticket.tier,
+          escalation_id=escalation.id)
+    return escalation
+
+
+def escalations_of(ticket: Ticket) -> list[Escalation]:
+    return list(db.session.execute(select(Escalation).where(Escalation.ticket_id == ticket.id)
+                                   .order_by(Escalation.id)).scalars())

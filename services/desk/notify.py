@@ -1,0 +1,190 @@
+"""Email notifications: recorded in the outbox first, then sent by a job on the `notifications` queue.
+
+Nothing is lost if Redis or the SMTP server is down: the row stays `pending`, and the
+periodic `send_pending` retries it. Without TRUST_IT_SMTP_URL (the embedded default) mail
+is kept in the outbox, shown to trust administrators at /trust/outbox.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import smtplib
+from datetime import timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from services.desk.models import Notification, Ticket
+from services.directory.models import Membership, User
+from trust_it import jobs
+from trust_it.extensions import db
+from trust_it.tenancy import utcnow
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def _base_url() -> str:
+    return (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+
+def ticket_url(ticket: Ticket) -> str:
+    return f"{_base_url()}/s/{ticket.school.slug}/tickets/{ticket.id}"
+
+
+def record(kind: str, ticket: Ticket | None, to: str | None, subject: str, body: str) -> Notification | None:
+    """Write one email to the outbox and queue its sending (after this transaction commits)."""
+    if not to:
+        return None
+    domain = (current_app.config.get("MAIL_FROM") or "trust-it@localhost").rsplit("@", 1)[-1]
+    note = Notification(kind=kind, ticket_id=ticket.id if ticket else None,
+                        school_id=ticket.school_id if ticket else None,
+                        trust_id=ticket.school.trust_id if ticket else None, to_address=to,
+                        subject=subject[:300], body=body, message_id=make_msgid(secrets.token_hex(6), domain=domain))
+    db.session.add(note)
+    db.session.flush()
+    jobs.enqueue(send, note.id, queue="notifications", job_id=f"notification-{note.id}", after_commit=True)
+    return note
+
+
+def _people_with_roles(trust_id: int, roles: tuple[str, ...], school_id: int | None = None) -> list[User]:
+    now = utcnow()
+    member = select(Membership.user_id).where(
+        Membership.role.in_(roles), (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+        Membership.trust_id == trust_id if school_id is None else Membership.school_id == school_id)
+    return list(db.session.execute(select(User).where(User.id.in_(member), User.active.is_(True))).scalars())
+
+
+def _requester_address(ticket: Ticket) -> str | None:
+    return ticket.requester.email if ticket.requester else ticket.requester_email
+
+
+def _subject(ticket: Ticket, text: str) -> str:
+    return f"[{ticket.reference}] {text}"
+
+
+def ticket_created(ticket: Ticket) -> None:
+    record("created", ticket, _requester_address(ticket), _subject(ticket, f"We have your request: {ticket.title}"),
+           f"Thank you. Your request {ticket.reference} has been received by {ticket.school.name}'s IT support.\n\n"
+           f"{ticket.title}\n\nFollow it or add details: {ticket_url(ticket)}\n"
+           "Reply to this email to add to your request.")
+
+
+def replied(ticket: Ticket, author: User | None, body: str) -> None:
+    who = author.display_name if author else "IT support"
+    record("replied", ticket, _requester_address(ticket), _subject(ticket, f"{who} replied: {ticket.title}"),
+           f"{who} wrote:\n\n{body}\n\nSee the whole request: {ticket_url(ticket)}\n"
+           "Reply to this email to answer.")
+
+
+def resolved(ticket: Ticket, note: str = "") -> None:
+    record("resolved", ticket, _requester_address(ticket), _subject(ticket, f"Resolved: {ticket.title}"),
+           f"Your request {ticket.reference} has been marked resolved.\n\n{note}\n\n"
+           f"If it is not fixed, reopen it here: {ticket_url(ticket)}")
+
+
+def assigned(ticket: Ticket, assignee: User) -> None:
+    record("assigned", ticket, assignee.email, _subject(ticket, f"Assigned to you: {ticket.title}"),
+           f"{ticket.reference} ({ticket.school.name}, P{ticket.priority}) is now yours.\n\n{ticket_url(ticket)}")
+
+
+def sla_warning(ticket: Ticket, percent: int) -> None:
+    to_users = [ticket.assignee] if ticket.assignee else _tier_people(ticket)
+    for user in to_users:
+        due = ticket.sla_escalate_at or ticket.resolution_due_at
+        record("sla_warning", ticket, user.email, _subject(ticket, f"{percent}% of its time used: {ticket.title}"),
+               f"{ticket.reference} at {ticket.school.name} has used {percent}% of its resolution time"
+               f"{f' and escalates at {due:%d %b %H:%M} UTC' if due else ''}.\n\n{ticket_url(ticket)}")
+
+
+def _tier_people(ticket: Ticket) -> list[User]:
+    trust_id = ticket.school.trust_id
+    if ticket.tier == 1:
+        return _people_with_roles(trust_id, ("technician", "msp_engineer"), school_id=ticket.school_id)
+    if ticket.tier == 2:
+        return _people_with_roles(trust_id, ("service_desk", "technical"))
+    return _people_with_roles(trust_id, ("it_director",))
+
+
+def escalated(ticket: Ticket, reason: str, automatic: bool) -> None:
+    how = "automatically, as its SLA ran out" if automatic else "by hand"
+    for user in _tier_people(ticket):
+        record("escalated", ticket, user.email, _subject(ticket, f"Escalated to you: {ticket.title}"),
+               f"{ticket.reference} from {ticket.school.name} was escalated {how}.\n\nReason: {reason}\n\n"
+               f"{ticket_url(ticket)}")
+
+
+def decided(ticket: Ticket, decision_label: str, text: str, to_users: list[User]) -> None:
+    for user in to_users:
+        record("decided", ticket, user.email, _subject(ticket, f"Decision: {decision_label}"),
+               f"The IT director's decision on {ticket.reference}: {decision_label}.\n\n{text}\n\n{ticket_url(ticket)}")
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+def _smtp_settings(url: str) -> dict:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return {"host": parts.hostname or "localhost", "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "ssl": parts.scheme == "smtps", "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+            "user": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None}
+
+
+def _message(note: Notification) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = current_app.config.get("MAIL_FROM") or "trust-it@localhost"
+    msg["To"] = note.to_address
+    msg["Subject"] = note.subject
+    msg["Message-ID"] = note.message_id
+    msg["Date"] = format_datetime(note.created_at.replace(tzinfo=timezone.utc))
+    msg["Auto-Submitted"] = "auto-generated"
+    if note.ticket_id:
+        ticket = db.session.get(Ticket, note.ticket_id)
+        if ticket is not None and ticket.message_id:
+            msg["In-Reply-To"] = ticket.message_id
+            msg["References"] = ticket.message_id
+    msg.set_content(note.body)
+    return msg
+
+
+def send(notification_id: int) -> str:
+    """Send one recorded notification (idempotent: a sent one is not sent again)."""
+    note = db.session.execute(select(Notification).where(Notification.id == notification_id)
+                              .with_for_update()).scalar_one_or_none()
+    if note is None or note.status in ("sent", "outbox"):
+        return note.status if note else "missing"
+    url = current_app.config.get("SMTP_URL")
+    if not url:
+        note.status = "outbox"  # the embedded default: kept for the outbox page
+        return note.status
+    cfg = _smtp_settings(url)
+    note.attempts += 1
+    try:
+        smtp_class = smtplib.SMTP_SSL if cfg["ssl"] else smtplib.SMTP
+        with smtp_class(cfg["host"], cfg["port"], timeout=20) as smtp:
+            if cfg["starttls"]:
+                smtp.starttls()
+            if cfg["user"]:
+                smtp.login(cfg["user"], cfg["password"] or "")
+            smtp.send_message(_message(note))
+    except (OSError, smtplib.SMTPException) as exc:
+        note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        note.status = "failed" if note.attempts >= MAX_ATTEMPTS else "pending"
+        logger.warning("Sending notification %s failed: %s", note.id, note.last_error)
+        return note.status
+    note.status, note.sent_at, note.last_error = "sent", utcnow(), None
+    return note.status
+
+
+@jobs.periodic("notifications.send_pending", every=60, queue="notifications")
+def send_pending(limit: int = 500) -> int:
+    """Retry what is still pending (Redis or SMTP was down when it was recorded)."""
+    ids = db.session.execute(select(Notification.id).where(Notification.status == "pending")
+                             .order_by(Notification.id).limit(limit)).scalars().all()
+    for note_id in ids:
+        send(note_id)
+    return len(ids)
