@@ -5,10 +5,12 @@ from api.auth import install as install_auth
 
 
 def register(app, api) -> None:
-    from api import me, schools, tokens, users
+    from api import articles, mail, me, schools, tickets, tokens, users, visits
 
     from trust_it.extensions import csrf
-    for module in (schools, users, me, tokens):
+    for module in (schools, users, me, tokens, tickets, articles, visits, mail):
+        if not hasattr(module, "blp"):
+            continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")

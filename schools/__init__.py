@@ -30,4 +30,4 @@ def _add_school(endpoint, values):
         values["school"] = g.school.slug
 
 
-from schools import views  # noqa: E402,F401
+from schools import guidance, queue, tickets, views, visits  # noqa: E402,F401

@@ -20,6 +20,7 @@ from services.directory import signin, tokens
 from services.directory.models import Closure, Membership, School, SignInRule, Term, Trust, User
 from services.directory.schools import add_closure, add_term
 from tests.conftest import data, login, new_client
+from tests.tenancy.areas import sides
 from trust_it.tenancy import SCHOOL_ROLES, TRUST_ROLES
 
 SKIP = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "healthz", "auth.login",
@@ -39,11 +40,12 @@ class Side:
     closure: Closure
     token_id: int
     secrets: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
 
     def params(self) -> dict:
         return {"school": self.school.slug, "school_id": self.school.id, "user_id": self.user.id,
                 "membership_id": self.membership.id, "term_id": self.term.id, "closure_id": self.closure.id,
-                "token_id": self.token_id}
+                "token_id": self.token_id, **self.extra}
 
 
 def _side(app, make, trust, slug, word) -> Side:
@@ -56,9 +58,14 @@ def _side(app, make, trust, slug, word) -> Side:
         closure = add_closure(sch, day=date(2026, 10, 2), name=f"{word} Closure", kind="inset")
         token, _ = tokens.create_token(s.get(User, person.id), name=f"{word} Token")
         membership = s.get(User, person.id).memberships[0]
-    return Side(school, person, membership, term, closure, token.id,
+    side = Side(school, person, membership, term, closure, token.id,
                 secrets=[f"{word} School", f"{word} Person", f"{word.lower()}-person@", f"{word} Term",
                          f"{word} Closure", f"{word} Token"])
+    for area in sides():
+        params, secrets = area(app, make, trust, school, word)
+        side.extra.update(params)
+        side.secrets += secrets
+    return side
 
 
 @pytest.fixture
