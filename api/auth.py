@@ -9,7 +9,7 @@ from services.directory import tokens as token_service
 from trust_it.extensions import csrf
 from trust_it.tenancy import scope_for, set_scope, unscoped
 
-OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")  # also covers /api/v1/docs-assets/
 
 
 def install(app) -> None:

@@ -4,5 +4,6 @@ from services.directory.errors import DirectoryError
 
 
 def unprocessable(exc: DirectoryError):
-    """A service's refusal as a 422 naming the field, like marshmallow's own errors."""
-    abort(422, message=exc.message, errors={"json": {exc.field or "_schema": [exc.message]}})
+    """A service's refusal as a 422 naming the field(s), like marshmallow's own errors."""
+    problems = getattr(exc, "errors", None) or {exc.field or "_schema": exc.message}
+    abort(422, message=exc.message, errors={"json": {k or "_schema": [v] for k, v in problems.items()}})

@@ -57,6 +57,13 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     formatting.install(app)
     cli.register(app)
 
+    import swagger_ui_bundle
+    from flask import send_from_directory
+
+    @app.get("/api/v1/docs-assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
     @app.get("/healthz")
     def healthz():
         db.session.execute(text("SELECT 1"))

@@ -43,7 +43,8 @@ def demo(host, port, no_serve):
     if jobs.is_inline():
         threading.Thread(target=jobs.run_scheduler, args=(app,), kwargs={"interval": 30.0},
                          name="scheduler", daemon=True).start()
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    from werkzeug.serving import run_simple
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 @click.command("seed")

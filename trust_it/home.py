@@ -38,6 +38,8 @@ def switch_school():
     """The school switcher in the header (a GET form, so it works without JavaScript)."""
     from flask import abort, request
     slug = request.args.get("school", "")
+    if not slug:
+        return redirect(url_for("home.index"))
     if db.session.execute(select(School.id).where(School.slug == slug)).first() is None:
         abort(404)
     return redirect(url_for("schools.home", school=slug))

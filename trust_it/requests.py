@@ -6,7 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from trust_it.extensions import db, login_manager
-from trust_it.tenancy import NO_SCOPE, ROLE_LABELS, current_scope, scope_for, set_scope, unscoped
+from trust_it.tenancy import (NO_SCOPE, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES, current_scope, scope_for, set_scope,
+                              unscoped)
 
 
 @login_manager.user_loader
@@ -62,7 +63,8 @@ def install(app: Flask) -> None:
             from services.directory.models import School
             schools = db.session.execute(
                 select(School.slug, School.name).order_by(School.name).limit(200)).all()
-        return {"scope": scope, "my_schools": schools, "ROLE_LABELS": ROLE_LABELS}
+        return {"scope": scope, "my_schools": schools, "ROLE_LABELS": ROLE_LABELS, "SCHOOL_ROLES": SCHOOL_ROLES,
+                "TRUST_ROLES": TRUST_ROLES}
 
     def _error(status: int, title: str, message: str):
         def handler(exc):

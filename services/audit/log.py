@@ -29,7 +29,7 @@ def page(trust_id: int, *, before_id: int | None = None, action: str | None = No
     if before_id:
         stmt = stmt.where(AuditEvent.id < before_id)
     if action:
-        stmt = stmt.where(AuditEvent.action == action)
+        stmt = stmt.where(AuditEvent.action.like(f"%{action.strip()}%"))
     if school_id:
         stmt = stmt.where(AuditEvent.school_id == school_id)
     return list(db.session.execute(stmt).scalars())

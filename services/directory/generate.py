@@ -101,8 +101,9 @@ def create_demo_trust(today: date | None = None) -> Trust:
         people.add_membership(user, role=role, school=by_slug.get(slug))
     # The MSP engineer covers every primary until the contract ends.
     msp = people.find_by_email("engineer@brightmsp.co.uk")
-    contract_end = datetime.combine(date(school_year_start(today) + 1, 8, 31), time(23, 59))
-    for slug in ("willow-bank", "hazel-grove", "birchfield"):
+    from trust_it.formatting import uk_to_utc
+    contract_end = uk_to_utc(datetime.combine(date(school_year_start(today) + 1, 8, 31), time(23, 59)))
+    for slug in ("elm-street", "willow-bank", "hazel-grove", "birchfield"):
         people.add_membership(msp, role="msp_engineer", school=by_slug[slug], expires_at=contract_end)
     # Sign-in rules an administrator would set up for Microsoft 365.
     for value, role in (("School.Staff", "staff"), ("School.Technician", "technician"),

@@ -47,63 +47,95 @@ def _unique_prefix(slug: str) -> str:
 
 
 def validate_fields(values: dict, *, school: School | None = None) -> dict:
-    """Check a school's fields; returns cleaned values or raises DirectoryError naming the field."""
+    """Check a school's fields; returns cleaned values, or raises one DirectoryError that names
+    every wrong field (`.errors`), so a form shows all its mistakes at once."""
     clean = dict(values)
+    problems: dict[str, str] = {}
+
+    def fail(field: str, message: str) -> None:
+        problems.setdefault(field, message)
+
     if "name" in clean:
         clean["name"] = (clean["name"] or "").strip()
         if not clean["name"]:
-            raise DirectoryError("Enter the school's name.", "name")
+            fail("name", "Enter the school's name.")
     if "slug" in clean and not (clean["slug"] or "").strip():
         clean["slug"] = None if school is None else school.slug  # blank: keep, or derive from the name
     if clean.get("slug") is not None:
         clean["slug"] = clean["slug"].strip().lower()
-        if not SLUG.match(clean["slug"]):
-            raise DirectoryError("The web address name may use lower-case letters, digits and hyphens.", "slug")
         taken = _taken(School.slug, clean["slug"])
-        if taken and (school is None or taken != school.id):
-            raise DirectoryError(f"The web address name “{clean['slug']}” is already taken.", "slug")
+        if not SLUG.match(clean["slug"]):
+            fail("slug", "The web address name may use lower-case letters, digits and hyphens.")
+        elif taken and (school is None or taken != school.id):
+            fail("slug", f"The web address name “{clean['slug']}” is already taken.")
     if clean.get("urn"):
         clean["urn"] = str(clean["urn"]).strip()
         if not re.fullmatch(r"\d{6}", clean["urn"]):
-            raise DirectoryError("A URN is 6 digits, as GIAS shows it.", "urn")
-        taken = _taken(School.urn, clean["urn"])
-        if taken and (school is None or taken != school.id):
-            raise DirectoryError(f"URN {clean['urn']} belongs to another school.", "urn")
+            fail("urn", "A URN is 6 digits, as GIAS shows it.")
+        else:
+            taken = _taken(School.urn, clean["urn"])
+            if taken and (school is None or taken != school.id):
+                fail("urn", f"URN {clean['urn']} belongs to another school.")
     elif "urn" in clean:
         clean["urn"] = None
     if clean.get("la_estab"):
         clean["la_estab"] = str(clean["la_estab"]).strip()
         if not re.fullmatch(r"\d{7}", clean["la_estab"]):
-            raise DirectoryError("LAEstab is 7 digits: the LA code then the establishment number.", "la_estab")
+            fail("la_estab", "LAEstab is 7 digits: the LA code then the establishment number.")
     elif "la_estab" in clean:
         clean["la_estab"] = None
     if "phase" in clean and clean["phase"] not in PHASES:
-        raise DirectoryError(f"Phase must be one of GIAS's phases: {', '.join(PHASES)}.", "phase")
+        fail("phase", f"Phase must be one of GIAS's phases: {', '.join(PHASES)}.")
     if "support_model" in clean and clean["support_model"] not in SUPPORT_MODELS:
-        raise DirectoryError("Choose in-house, MSP or trust central support.", "support_model")
+        fail("support_model", "Choose in-house, MSP or trust central support.")
     if clean.get("pupils") is not None:
         try:
             clean["pupils"] = int(clean["pupils"])
+            if not 0 <= clean["pupils"] <= 100_000:
+                fail("pupils", "Number of pupils must be between 0 and 100,000.")
         except (TypeError, ValueError):
-            raise DirectoryError("Number of pupils must be a whole number.", "pupils") from None
-        if clean["pupils"] < 0:
-            raise DirectoryError("Number of pupils cannot be negative.", "pupils")
+            fail("pupils", "Number of pupils must be a whole number.")
     if "email_domains" in clean:
         domains = clean["email_domains"]
         if isinstance(domains, str):
-            domains = re.split(r"[\s,;]+", domains)
+            domains = re.split(r"[,;\n]+", domains)  # a stray space inside a domain is an error, not a split
         domains = [d.strip().lower().lstrip("@") for d in domains or [] if d and d.strip()]
-        for d in domains:
-            if not DOMAIN.match(d):
-                raise DirectoryError(f"“{d}” is not an email domain like oakwood.sch.uk.", "email_domains")
+        bad = [d for d in domains if not DOMAIN.match(d)]
+        if bad:
+            fail("email_domains", f"“{bad[0]}” is not an email domain like oakwood.sch.uk.")
+        else:
+            owner = _domain_owner(domains, school)
+            if owner:
+                fail("email_domains", f"{owner[0]} already belongs to {owner[1]}: a domain decides a person's "
+                                      "school at sign-in, so it can belong to one school only.")
         clean["email_domains"] = sorted(set(domains))
     if "timezone" in clean:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
         try:
             ZoneInfo(clean["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise DirectoryError(f"“{clean['timezone']}” is not a time zone.", "timezone") from None
+            fail("timezone", f"“{clean['timezone']}” is not a time zone.")
+    if problems:
+        field, message = next(iter(problems.items()))
+        error = DirectoryError(message, field)
+        error.errors = problems
+        raise error
     return clean
+
+
+def _domain_owner(domains: list[str], school: School | None) -> tuple[str, str] | None:
+    """(domain, school name) of a domain another school already has, across the deployment."""
+    if not domains:
+        return None
+    with unscoped():
+        rows = db.session.execute(select(School.id, School.name, School.email_domains)).all()
+    for sid, name, theirs in rows:
+        if school is not None and sid == school.id:
+            continue
+        clash = set(domains) & set(theirs or [])
+        if clash:
+            return sorted(clash)[0], name
+    return None
 
 
 def create_school(trust: Trust, *, by=None, **values) -> School:
@@ -208,6 +240,12 @@ def add_closure(school: School, *, day: date, name: str, kind: str = "inset", by
 def add_bank_holidays(school: School, start: date, end: date, *, by=None) -> int:
     """Mark England-and-Wales bank holidays between two dates as closures; returns how many were new."""
     from services.directory.bank_holidays import between
+    if end < start:
+        raise DirectoryError("The end date must be on or after the start date.", "ends_on")
+    if (end - start).days > 2 * 366:
+        raise DirectoryError("Add at most two school years of bank holidays at a time.", "ends_on")
+    if start.year < 1978:
+        raise DirectoryError("Bank holidays are known from 1978 onwards.", "starts_on")
     have = set(db.session.execute(select(Closure.day).where(
         Closure.school_id == school.id, Closure.day.between(start, end))).scalars())
     added = 0

@@ -14,6 +14,8 @@ from trust_it.extensions import db
 from trust_it.tenancy import ALL_ROLES, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES
 
 PERSONAL_ACCOUNT_TID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+# Roles that see or change everything: never granted to everyone with an address at a domain.
+POWERFUL_ROLES = ("trust_admin", "it_director", "service_desk", "technical")
 CLAIMS = {"app_role": "App role", "group": "Group (object id)", "email_domain": "Email domain"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -126,9 +128,17 @@ def add_rule(trust: Trust, *, claim: str, value: str, role: str, school: School 
         raise DirectoryError("Choose a role.", "role")
     if role not in SCHOOL_ROLES and school is not None:
         raise DirectoryError(f"{ROLE_LABELS[role]} is a trust-wide role: leave the school empty.", "school")
-    if role not in TRUST_ROLES and school is None and claim != "email_domain" and role != "staff":
-        # a school role without a school is resolved from the email domain at sign-in
-        pass
+    if claim == "group" and not GUID.match(value.lower()):
+        raise DirectoryError("Entra sends groups as object ids: a GUID like 0f1e2d3c-….", "value")
+    if claim == "email_domain" and role in POWERFUL_ROLES:
+        raise DirectoryError(f"Give {ROLE_LABELS[role]} by app role or group, never to a whole email domain.",
+                             "role")
+    if role in SCHOOL_ROLES and role not in TRUST_ROLES and school is None:
+        domains = {d for ds in db.session.execute(select(School.email_domains).where(
+            School.trust_id == trust.id)).scalars() for d in (ds or [])}
+        if claim == "email_domain" and value not in domains:
+            raise DirectoryError(f"No school of the trust has the email domain {value}: choose the school, "
+                                 "or add the domain to a school first.", "school")
     exists = db.session.execute(select(SignInRule).where(
         SignInRule.trust_id == trust.id, SignInRule.claim == claim, SignInRule.value == value,
         SignInRule.role == role, SignInRule.school_id == (school.id if school else None))).scalar()

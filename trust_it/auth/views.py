@@ -50,9 +50,10 @@ def _submitted_email() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"],
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302,
                error_message="Too many sign-in attempts. Wait a minute and try again.")
 @limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_submitted_email,
+               deduct_when=lambda response: response.status_code != 302,
                error_message="Too many sign-in attempts for this account. Wait a few minutes and try again.")
 def login():
     if current_user.is_authenticated:
@@ -72,7 +73,8 @@ def login():
                 session.pop("next", None)
                 return redirect(next_url or url_for("home.index"))
             log.record("auth.sign_in_failed", f"Failed sign-in for {form.email.data.strip().lower()[:200]}",
-                       actor=user, trust_id=user.trust_id if user else None, ip=request.remote_addr)
+                       trust_id=user.trust_id if user else None, ip=request.remote_addr,
+                       detail={"user_id": user.id if user else None})
             db.session.commit()  # keep the record even though the response is an error
         error = "That email address and password do not match an active account."
     status = 401 if error else (422 if form.errors else 200)

@@ -143,13 +143,16 @@ def school_closure_add(school_id):
 def school_bank_holidays(school_id):
     school = get_or_404(School, school_id)
     form = BankHolidayForm()
-    if form.validate_on_submit() and form.starts_on.data <= form.ends_on.data:
-        added = school_service.add_bank_holidays(school, form.starts_on.data, form.ends_on.data, by=current_user)
-        flash(f"{added} bank holidays for England and Wales added." if added
-              else "Those bank holidays were already in the calendar.", "success")
-        return redirect(url_for(".school_calendar", school_id=school.id))
-    if not form.errors:
-        form.ends_on.errors = ["The end date must be on or after the start date."]
+    if form.validate_on_submit():
+        try:
+            added = school_service.add_bank_holidays(school, form.starts_on.data, form.ends_on.data,
+                                                     by=current_user)
+        except DirectoryError as exc:
+            attach_error(form, exc)
+        else:
+            flash(f"{added} bank holidays for England and Wales added." if added
+                  else "Those bank holidays were already in the calendar.", "success")
+            return redirect(url_for(".school_calendar", school_id=school.id))
     return _calendar_page(school, 422, holiday_form=form)
 
 

@@ -16,7 +16,7 @@ class SchoolForm(FlaskForm):
     urn = StringField("URN", validators=[Optional(), Length(max=6)], description="6 digits, from GIAS.")
     la_estab = StringField("LAEstab", validators=[Optional(), Length(max=7)],
                            description="LA code and establishment number, 7 digits.")
-    phase = SelectField("Phase", choices=[(p, p) for p in PHASES])
+    phase = SelectField("Phase", choices=[(p, p) for p in PHASES], default="Primary")
     pupils = IntegerField("Number of pupils", validators=[Optional(), NumberRange(min=0)])
     support_model = SelectField("IT support model", choices=list(SUPPORT_MODELS.items()))
     email_domains = StringField("Email domains", validators=[Optional()],

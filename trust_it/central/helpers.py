@@ -14,13 +14,15 @@ def current_trust() -> Trust:
     return trust
 
 
-def attach_error(form, exc: DirectoryError) -> None:
-    """Show a service's error beside the field it names (or above the form)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+def attach_error(form, exc) -> None:
+    """Show a service's error(s) beside the field(s) it names (or above the form)."""
+    problems = getattr(exc, "errors", None) or {exc.field: exc.message}
+    for name, message in problems.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [message]
+        else:
+            form.form_errors.append(message)
 
 
 def school_choices(schools, blank: str = "— none —") -> list[tuple[str, str]]:

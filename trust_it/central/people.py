@@ -1,5 +1,5 @@
 """People and their roles: list, invite, change roles, deactivate (trust administrators)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -69,7 +69,9 @@ def user_new():
         except DirectoryError as exc:
             attach_error(form, exc)
         else:
-            flash(f"{user.display_name} can now sign in with Microsoft 365 as {user.email}.", "success")
+            how = ("with Microsoft 365 as " + user.email) if current_app.config["ENTRA_ENABLED"] else (
+                "once Microsoft 365 sign-in is set up, or with a password set by the command line")
+            flash(f"{user.display_name} added. They can sign in {how}.", "success")
             return redirect(url_for(".user_detail", user_id=user.id))
     return render_template("central/user_new.html", form=form), 422 if form.errors else 200
 
