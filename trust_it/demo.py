@@ -51,15 +51,24 @@ def demo(host, port, no_serve):
 @click.option("--schools", default=150, show_default=True, type=int)
 @click.option("--users-per-school", default=40, show_default=True, type=int)
 @click.option("--name", default=None, help="Name of the generated trust.")
+@click.option("--years", default=1.0, show_default=True, type=float, help="Years of service-desk history.")
+@click.option("--tickets-per-pupil", default=1.6, show_default=True, type=float,
+              help="Tickets per pupil per year (0 for none). 150 schools × 4 years ≈ 1 million tickets.")
 @with_appcontext
-def seed(schools, users_per_school, name):
+def seed(schools, users_per_school, name, years, tickets_per_pupil):
     """Generate a trust of any size with bulk inserts (for benchmarks)."""
     import time
 
+    from services.desk.generate import seed_tickets
     from services.directory.generate import seed_trust
     started = time.perf_counter()
     with unscoped():
         trust = seed_trust(schools=schools, users_per_school=users_per_school, name=name)
         db.session.commit()
-    click.echo(f"{trust.name}: {schools} schools, {schools * users_per_school} people "
-               f"in {time.perf_counter() - started:.1f} s.")
+        click.echo(f"{trust.name}: {schools} schools, {schools * users_per_school} people "
+                   f"in {time.perf_counter() - started:.1f} s.")
+        if tickets_per_pupil > 0:
+            started = time.perf_counter()
+            count = seed_tickets(trust, years=years, per_pupil=tickets_per_pupil)
+            db.session.commit()
+            click.echo(f"{count} tickets over {years:g} years in {time.perf_counter() - started:.1f} s.")

@@ -76,7 +76,7 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
         ticket.message_id = f"<ticket-{ticket.id}.{school.ticket_prefix.lower()}@{domain}>"
     sla.start(ticket, now, sla.calendar_for(school.id))
     event(ticket, "created", actor=by or requester, body=ticket.description, source=source,
-          priority=ticket.priority, kind=kind)
+          priority=ticket.priority, ticket_kind=kind)
     if kind == "guidance":
         _route_guidance(ticket)
     notify.ticket_created(ticket)

@@ -105,6 +105,7 @@ def create_demo_trust(today: date | None = None) -> Trust:
     contract_end = uk_to_utc(datetime.combine(date(school_year_start(today) + 1, 8, 31), time(23, 59)))
     for slug in ("elm-street", "willow-bank", "hazel-grove", "birchfield"):
         people.add_membership(msp, role="msp_engineer", school=by_slug[slug], expires_at=contract_end)
+    _demo_desk(trust, by_slug, today)
     # Sign-in rules an administrator would set up for Microsoft 365.
     for value, role in (("School.Staff", "staff"), ("School.Technician", "technician"),
                         ("Trust.ServiceDesk", "service_desk"), ("Trust.Technical", "technical"),
@@ -179,3 +180,39 @@ PLACES = ["Oak", "Ash", "Beech", "Cedar", "Holly", "Larch", "Maple", "Rowan", "Y
 
 def _school_name(rng: random.Random) -> str:
     return f"{rng.choice(PLACES)}{rng.choice(['wood', 'field', 'brook', ' Green', ' Hill', 'ley', 'ton'])}"
+
+
+def _demo_desk(trust: Trust, by_slug: dict, today: date) -> None:
+    """A morning's worth of tickets so every queue has something real in it."""
+    from services.desk import escalation, tickets
+    from services.desk.catalogue import ensure_defaults
+    from services.desk.models import Category
+
+    ensure_defaults(trust)
+    cats = {c.name: c for c in db.session.execute(select(Category).where(Category.trust_id == trust.id)).scalars()}
+    who = {email: people.find_by_email(email) for email, *_ in DEMO_PEOPLE}
+    staff, tech = who["staff@oakwood.sch.uk"], who["tech@oakwood.sch.uk"]
+    oak = by_slug["oakwood"]
+    projector = tickets.create_ticket(oak, requester=staff, title="Projector in S12 won't turn on",
+                                      description="Period 1 starts at 08:50; the projector shows no light.",
+                                      impact=2, urgency=1, category=cats["Classroom AV"])
+    tickets.assign(projector, tech, by=tech)
+    tickets.reply(projector, by=tech, body="On my way with a spare lamp.")
+    wifi = tickets.create_ticket(oak, requester=staff, title="Wi-Fi drops in the science block", impact=1, urgency=2,
+                                 category=cats["Wi-Fi and network"])
+    tickets.assign(wifi, tech, by=tech)
+    escalation.escalate(wifi, by=tech, to_tier=2, reason="Core switch in the science block is flapping; "
+                                                         "needs the trust network team.")
+    tickets.create_ticket(oak, requester=staff, title="How do I share a OneNote class notebook with a cover teacher?",
+                          kind="guidance", impact=3, urgency=3, category=cats["Software"])
+    riverside = by_slug["riverside"]
+    lucy = who["staff@riverside.sch.uk"]
+    tickets.create_ticket(riverside, requester=lucy, title="Reprographics copier jammed", impact=2, urgency=2,
+                          category=cats["Printing"])
+    elm = by_slug["elm-street"]
+    board = tickets.create_ticket(elm, requester=who["staff@elmstreet.sch.uk"],
+                                  title="Interactive panel in Year 2 needs replacing", impact=2, urgency=3,
+                                  category=cats["Procurement"])
+    escalation.escalate(board, by=who["engineer@brightmsp.co.uk"], to_tier=2, reason="Panel out of warranty")
+    escalation.escalate(board, by=who["technical@oakvalley.org.uk"], to_tier=3, decision_kind="spend",
+                        reason="Replacement panel £2,150 from the capital budget")
