@@ -92,6 +92,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Data migrations see every school (row-level security, migration 0003).
+            connection.exec_driver_sql("SELECT set_config('trust_it.school_ids', '*', false)")
+            connection.commit()  # a session setting; leave no transaction open for Alembic's own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

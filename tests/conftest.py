@@ -76,19 +76,44 @@ def backend(request):
     return request.param
 
 
+APP_ROLE = "trust_it_test_app"
+
+
+def _app_role_url(owner_url: str) -> str:
+    """PostgreSQL tests connect as a role that neither owns the tables nor bypasses row-level
+    security, as production should: the database's own tenancy rules are exercised by every test."""
+    engine = create_engine(owner_url)
+    with engine.begin() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first()
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
+    engine.dispose()
+    return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def app_and_url(backend, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(backend)
-    with _database(backend, tmp) as url:
-        app = make_test_app(url, tmp)
-        with app.app_context():
+    with _database(backend, tmp) as owner_url:
+        migrator = make_test_app(owner_url, tmp)
+        with migrator.app_context():
             from flask_migrate import upgrade
             upgrade()  # the migrations build the schema: what production runs
             db.session.commit()
             db.session.remove()
+            db.engine.dispose()
+        url = _app_role_url(owner_url) if backend == "postgres" else owner_url
+        app = make_test_app(url, tmp)
+        app.config["TEST_OWNER_DATABASE_URL"] = owner_url
         yield app, url
         with app.app_context():
             db.engine.dispose()
+        for engine in _owner_engines.values():
+            engine.dispose()
+        _owner_engines.clear()
 
 
 @pytest.fixture
@@ -106,14 +131,20 @@ def database_url(app_and_url):
     return app_and_url[1]
 
 
+_owner_engines: dict = {}
+
+
 def _empty_tables(app):
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+        if db.engine.dialect.name == "postgresql":
+            url = app.config["TEST_OWNER_DATABASE_URL"]
+            owner = _owner_engines.setdefault(url, create_engine(url))  # TRUNCATE needs the owner
+            with owner.begin() as conn:
                 conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
+        else:
+            with db.engine.begin() as conn:
                 for t in tables:
                     conn.execute(text(f'DELETE FROM "{t}"'))
 

@@ -135,6 +135,7 @@ def set_scope(scope: Scope) -> None:
     g.scope = scope
     db.session.info["school_ids"] = list(scope.school_ids)
     db.session.info["trust_id"] = scope.trust_id or 0
+    _apply_database_scope(db.session)
 
 
 @contextmanager
@@ -143,10 +144,42 @@ def unscoped():
     info = db.session.info
     previous = info.get("tenancy_unscoped", False)
     info["tenancy_unscoped"] = True
+    _apply_database_scope(db.session)
     try:
         yield
     finally:
         info["tenancy_unscoped"] = previous
+        _apply_database_scope(db.session)
+
+
+# --- PostgreSQL row-level security (migration 0003): the same scope, told to the database ---
+
+def _scope_settings(session) -> tuple[str, str]:
+    if session.info.get("tenancy_unscoped"):
+        return "*", "0"
+    return ",".join(str(i) for i in session.info.get("school_ids", ())), str(session.info.get("trust_id", 0))
+
+
+def _set_on(connection, session) -> None:
+    ids, trust_id = _scope_settings(session)
+    connection.exec_driver_sql(
+        "SELECT set_config('trust_it.school_ids', %(ids)s, true), set_config('trust_it.trust_id', %(trust)s, true)",
+        {"ids": ids, "trust": trust_id})
+
+
+def _apply_database_scope(session) -> None:
+    """Re-tell the open transaction who is asking (scope set, or unscoped() entered/left)."""
+    session = session() if hasattr(session, "registry") else session  # the scoped_session's Session
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            _set_on(connection, session)
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session, transaction, connection):
+    if connection.dialect.name == "postgresql":
+        _set_on(connection, session)
 
 
 @event.listens_for(Session, "do_orm_execute")

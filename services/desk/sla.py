@@ -83,7 +83,11 @@ def schedule(ticket: Ticket, now: datetime, cal: WorkingCalendar) -> None:
     ticket.sla_elapsed_minutes, ticket.sla_clock_from = used, now  # rebase on now
     target = ticket.sla_target_minutes
     if ticket.sla_breached_at is None:
-        ticket.resolution_due_at = _add(cal, now, max(target - used, 0))
+        if target > used:
+            ticket.resolution_due_at = _add(cal, now, target - used)
+        elif ticket.resolution_due_at is None or ticket.resolution_due_at > now:
+            ticket.resolution_due_at = now  # already over: due now, and the sweep records the breach
+        # else: keep the moment it fell due, which has passed
     window_end = ticket.sla_window_start + target
     ticket.sla_escalate_at = _add(cal, now, max(window_end - used, 0)) if ticket.tier < 3 else None
     warn_mark = ticket.sla_window_start + int(target * WARN_AT)

@@ -139,6 +139,13 @@ def _domain_owner(domains: list[str], school: School | None) -> tuple[str, str] 
 
 
 def create_school(trust: Trust, *, by=None, **values) -> School:
+    """Add a school to a trust (the caller has checked the person may). Runs unscoped: until it
+    exists the new school is in nobody's scope, and row-level security would refuse its rows."""
+    with unscoped():
+        return _create_school(trust, by=by, **values)
+
+
+def _create_school(trust: Trust, *, by=None, **values) -> School:
     values.setdefault("slug", None)
     clean = validate_fields({"phase": "Primary", "support_model": "in_house", "email_domains": [],
                              "timezone": "Europe/London", **values})

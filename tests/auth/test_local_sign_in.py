@@ -13,7 +13,7 @@ def test_good_password_signs_in_and_is_audited(app, client, make):
     tech = make.user(role="technician", school=oak, email="dan@oak.sch.uk")
     response = client.post("/login", data={"email": "Dan@Oak.sch.uk ", "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").headers["Location"].endswith("/s/oak/")
+    assert client.get("/").headers["Location"].endswith("/s/oak/queue")  # technicians land on their queue
     with data(app) as s:
         actions = s.execute(select(AuditEvent.action).where(AuditEvent.actor_id == tech.id)).scalars().all()
     assert "auth.sign_in" in actions

@@ -59,7 +59,7 @@ def test_a_new_technician_is_created_with_the_mapped_role(app, client, entra, tr
     response = _callback(client, entra.redirect_url(auth_uri, tid=TID, oid="oid-dan", name="Dan Price",
                                                     preferred_username="dan@oak.sch.uk", email="dan@oak.sch.uk", roles=["School.Technician"]))
     assert response.status_code == 302, response.text
-    assert client.get("/").headers["Location"].endswith("/s/oak/")
+    assert client.get("/").headers["Location"].endswith("/s/oak/queue")
     with data(app) as s:
         user = s.execute(select(User).where(User.entra_oid == "oid-dan")).scalar_one()
         assert (user.email, user.display_name, user.entra_tid) == ("dan@oak.sch.uk", "Dan Price", TID)
