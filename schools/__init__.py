@@ -1,11 +1,15 @@
 """School pages under /s/<school>/: the staff portal and the technicians' view of their school."""
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, g, request
 from flask_login import current_user
 
 from services.directory.schools import school_by_slug
 from trust_it.extensions import login_manager
 
 bp = Blueprint("schools", __name__, url_prefix="/s/<school>", template_folder="templates")
+# Endpoints that authenticate themselves: a calendar app fetching the visits feed has no
+# session, only a signed key. They get no g.school from here and must check the key, set
+# the scope and load the school themselves (schools/visits.py: visits_feed).
+FEED_ENDPOINTS = {"schools.visits_feed"}
 
 
 @bp.url_value_preprocessor
@@ -15,6 +19,8 @@ def _take_school_slug(endpoint, values):
 
 @bp.before_request
 def _load_school():
+    if request.endpoint in FEED_ENDPOINTS:
+        return
     # Runs after the app has set the request's scope, so the lookup goes through the guard:
     # a school outside the user's scope does not exist (404).
     if not current_user.is_authenticated:

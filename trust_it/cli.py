@@ -23,7 +23,7 @@ def main():
 
 
 def register(app) -> None:
-    for command in (trust_group, user_group, token_group, import_gias, worker, scheduler, demo, seed):
+    for command in (trust_group, user_group, token_group, mail_group, import_gias, worker, scheduler, demo, seed):
         app.cli.add_command(command)
 
 
@@ -114,6 +114,27 @@ def token_create(email, name):
         _, secret = tokens.create_token(user, name=name)
         db.session.commit()
     click.echo(secret)
+
+
+@click.group("mail")
+def mail_group():
+    """Email to ticket."""
+
+
+@mail_group.command("ingest")
+@click.argument("message", type=click.File("rb"), default="-")
+@with_appcontext
+def mail_ingest(message):
+    """File one email (RFC 822, standard input by default): a new ticket, or a reply added to its ticket."""
+    from services.desk.mail_ingest import ingest
+    with unscoped():
+        result = ingest(message.read())
+        if result.ticket is None:
+            db.session.rollback()
+            click.echo(result.reason, err=True)
+            sys.exit(0 if result.ignored else 1)  # automatic mail is dropped, not bounced
+        db.session.commit()
+    click.echo(result.reason)
 
 
 @click.command("import-gias")

@@ -23,13 +23,22 @@ def index():
     if scope.school_roles:
         # Their first school by name; the switcher in the header reaches the others.
         school_ids = list(scope.school_roles)
-        slug = db.session.execute(select(School.slug).where(School.id.in_(school_ids))
-                                  .order_by(School.name).limit(1)).scalar()
-        if slug:
-            return redirect(url_for("schools.home", school=slug))
+        first = db.session.execute(select(School.id, School.slug).where(School.id.in_(school_ids))
+                                   .order_by(School.name).limit(1)).first()
+        if first:
+            return redirect(_school_landing(first.slug, scope.roles_at(first.id)))
     if scope.has_trust_role("edtech"):
         return redirect(url_for("central.dashboard"))
     return render_template("no_access.html"), 403
+
+
+def _school_landing(slug: str, roles: frozenset[str]) -> str:
+    """Technicians and MSP engineers work the queue; educational technologists its "how do I…" requests."""
+    if roles.intersection(("technician", "msp_engineer")):
+        return url_for("schools.queue", school=slug)
+    if "edtech" in roles:
+        return url_for("schools.queue", school=slug, kind="guidance")
+    return url_for("schools.home", school=slug)
 
 
 @bp.get("/switch")

@@ -153,14 +153,25 @@ def _message(note: Notification) -> EmailMessage:
 
 def send(notification_id: int) -> str:
     """Send one recorded notification (idempotent: a sent one is not sent again)."""
+    return _send(notification_id)[0]
+
+
+# SMTP errors of the server as a whole (it hung up, will not greet, refuses our login), as opposed to
+# one message refused; socket errors (refused, timed out, unknown host) count as the server's too.
+_SERVER_DOWN = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, smtplib.SMTPHeloError,
+                smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)
+
+
+def _send(notification_id: int) -> tuple[str, bool]:
+    """(status, whether the server itself could not be used)."""
     note = db.session.execute(select(Notification).where(Notification.id == notification_id)
                               .with_for_update()).scalar_one_or_none()
     if note is None or note.status in ("sent", "outbox"):
-        return note.status if note else "missing"
+        return (note.status if note else "missing"), False
     url = current_app.config.get("SMTP_URL")
     if not url:
         note.status = "outbox"  # the embedded default: kept for the outbox page
-        return note.status
+        return note.status, False
     cfg = _smtp_settings(url)
     note.attempts += 1
     try:
@@ -175,16 +186,24 @@ def send(notification_id: int) -> str:
         note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         note.status = "failed" if note.attempts >= MAX_ATTEMPTS else "pending"
         logger.warning("Sending notification %s failed: %s", note.id, note.last_error)
-        return note.status
+        return note.status, isinstance(exc, _SERVER_DOWN) or not isinstance(exc, smtplib.SMTPException)
     note.status, note.sent_at, note.last_error = "sent", utcnow(), None
-    return note.status
+    return note.status, False
 
 
 @jobs.periodic("notifications.send_pending", every=60, queue="notifications")
 def send_pending(limit: int = 500) -> int:
-    """Retry what is still pending (Redis or SMTP was down when it was recorded)."""
+    """Retry what is still pending (Redis or SMTP was down when it was recorded).
+
+    Stops at the first notification the server could not take at all: with the server down,
+    a tick costs one connection timeout rather than one per pending row (which would outlast
+    the job's time limit and roll back the statuses of what had been sent)."""
     ids = db.session.execute(select(Notification.id).where(Notification.status == "pending")
                              .order_by(Notification.id).limit(limit)).scalars().all()
+    tried = 0
     for note_id in ids:
-        send(note_id)
-    return len(ids)
+        tried += 1
+        _, server_down = _send(note_id)
+        if server_down:
+            break
+    return tried

@@ -169,7 +169,11 @@ def test_every_form_needs_its_csrf_token(app, make):
 def test_home_sends_each_role_where_they_work(app, make, login_as):
     oak, elm = make.school("oak"), make.school("elm")
     assert login_as(make.user(role="staff", school=oak)).get("/").headers["Location"].endswith("/s/oak/")
-    assert login_as(make.user(role="technician", school=elm)).get("/").headers["Location"].endswith("/s/elm/")
+    assert login_as(make.user(role="technician", school=elm)).get("/").headers["Location"].endswith("/s/elm/queue")
+    assert login_as(make.user(role="msp_engineer", school=oak)).get("/").headers["Location"].endswith("/s/oak/queue")
+    assert login_as(make.user(role="edtech", school=oak)).get("/").headers["Location"].endswith(
+        "/s/oak/queue?kind=guidance")
+    assert login_as(make.user(role="school_lead", school=oak)).get("/").headers["Location"].endswith("/s/oak/")
     assert login_as(make.user(role="it_director")).get("/").headers["Location"].endswith("/trust/")
     assert login_as(make.user(role="trustee")).get("/").headers["Location"].endswith("/trust/")
 

@@ -2,6 +2,7 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from services.audit import log
+from services.desk import trust_queues
 from services.directory.models import Membership, School
 from trust_it.access import TRUST_STAFF, requires_trust_role
 from trust_it.central import bp
@@ -31,6 +32,7 @@ def dashboard():
     recent = []
     if current_scope().has_trust_role("trust_admin", "it_director"):
         recent = log.page(trust.id, limit=8)
+    desk = trust_queues.open_counts_by_school(trust.id, now)  # one GROUP BY over open tickets
     return render_template("central/dashboard.html", trust=trust, rows=rows, by_model=by_model,
-                           by_phase=by_phase, recent=recent,
+                           by_phase=by_phase, recent=recent, desk=desk,
                            total_pupils=sum(p for _, _, p in by_phase))
