@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import json
 
-from flask import request
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 

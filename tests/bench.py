@@ -85,7 +85,7 @@ def main() -> int:
             started = time.perf_counter()
             trust = seed_trust(schools=SCHOOLS, users_per_school=USERS, name="Bench Trust")
             db.session.commit()
-            tickets = seed_tickets(trust, years=YEARS, per_pupil=PER_PUPIL)
+            seed_tickets(trust, years=YEARS, per_pupil=PER_PUPIL)
             db.session.commit()
             results["seed_s"] = round(time.perf_counter() - started, 1)
             results["tickets"] = db.session.execute(select(func.count()).select_from(Ticket)).scalar()

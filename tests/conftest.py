@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import tempfile
 import uuid
 from contextlib import contextmanager
 from datetime import datetime

@@ -1,8 +1,8 @@
 """Bootstrapping a deployment from the command line."""
 from sqlalchemy import select
 
-from services.directory.models import ApiToken, User
-from tests.conftest import data, login, new_client
+from services.directory.models import User
+from tests.conftest import data, new_client
 from trust_it.cli import token_create, trust_create, user_create
 
 

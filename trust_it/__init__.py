@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, g, jsonify, render_template, request
-from flask_login import current_user
-from sqlalchemy import select, text
+from flask import Flask
+from sqlalchemy import text
 
 from werkzeug.routing import IntegerConverter
 

@@ -41,7 +41,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,  # five 5 MB attachments and the form around them
         "WTF_CSRF_TIME_LIMIT": None,
         # flask-smorest / OpenAPI
         "API_TITLE": "trust-it",

@@ -1,7 +1,7 @@
 """The request cycle: who is asking, what they may see, and one commit at the end."""
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -77,6 +77,8 @@ def install(app: Flask) -> None:
     app.register_error_handler(404, _error(404, "Page not found",
                                            "There is nothing here, or it is not in a school you can see."))
     app.register_error_handler(405, _error(405, "Method not allowed", "That action is not available here."))
+    app.register_error_handler(413, _error(413, "Files too large", "Attach at most five files of up to 5 MB each. "
+                                                            "Go back and choose smaller files."))
     app.register_error_handler(429, _error(429, "Too many attempts", "Too many attempts. Wait a minute and try again."))
     app.register_error_handler(500, _error(500, "Something went wrong",
                                            "The error has been logged. Nothing you entered was half-saved."))

@@ -16,7 +16,7 @@ from services.desk import sla
 from services.desk.catalogue import ensure_defaults
 from services.desk.clock import DEFAULT_TARGETS, priority_for
 from services.desk.models import Category, Ticket, TicketEvent
-from services.directory.models import Membership, School, Trust, User
+from services.directory.models import Membership, School, Trust
 from trust_it.extensions import db
 from trust_it.tenancy import utcnow
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services.audit import log
 from services.directory import people
 from services.directory.errors import DirectoryError
-from services.directory.models import EntraTenant, Membership, School, SignInRule, Trust, User
+from services.directory.models import EntraTenant, School, SignInRule, Trust, User
 from trust_it.extensions import db
 from trust_it.tenancy import ALL_ROLES, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES
 

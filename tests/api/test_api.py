@@ -115,7 +115,7 @@ def test_me_shows_roles_and_schools(app, client, make):
 
 def test_a_session_write_needs_the_csrf_token(app, make):
     """The browser session may call the API, but a write must carry the page's CSRF token."""
-    from tests.conftest import login, new_client
+    from tests.conftest import new_client
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         client = new_client(app)

@@ -1,32 +1,17 @@
 """Microsoft 365 sign-in through msal, against a fake identity platform at msal's http_client hook."""
-import warnings
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from services.audit.models import AuditEvent
-from services.directory.models import Membership, Trust, User
+from services.directory.models import Trust, User
 from services.directory.signin import add_rule
 from tests.conftest import data, new_client
-from tests.fakes.entra import PERSONAL_ACCOUNT_TID, FakeEntra
-from trust_it.auth.id_token import clear_jwks_cache
+from tests.fakes.entra import PERSONAL_ACCOUNT_TID
 
 TID = "6c1f4a52-3b7e-4d2a-9f10-2b8e5c7d9a01"
 OTHER_TID = "0b0b0b0b-1111-2222-3333-444444444444"
-
-
-@pytest.fixture
-def entra(app):
-    fake = FakeEntra()
-    saved = {k: app.config[k] for k in ("ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "ENTRA_ENABLED", "ENTRA_HTTP_CLIENT")}
-    app.config.update(ENTRA_CLIENT_ID=fake.client_id, ENTRA_CLIENT_SECRET=fake.client_secret, ENTRA_ENABLED=True,
-                      ENTRA_HTTP_CLIENT=fake.http_client)
-    clear_jwks_cache()
-    warnings.filterwarnings("ignore", message=".*form_post.*")
-    yield fake
-    app.config.update(saved)
-    clear_jwks_cache()
 
 
 @pytest.fixture

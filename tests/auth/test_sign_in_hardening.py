@@ -1,5 +1,4 @@
 """Regressions from review: claims Microsoft does not verify never link accounts or pick schools."""
-import warnings
 
 import pytest
 from sqlalchemy import select
@@ -7,22 +6,7 @@ from sqlalchemy import select
 from services.directory.models import Trust, User
 from services.directory.signin import add_rule
 from tests.auth.test_microsoft_sign_in import TID, _callback, _start
-from tests.conftest import PASSWORD, data, new_client
-from tests.fakes.entra import FakeEntra
-from trust_it.auth.id_token import clear_jwks_cache
-
-
-@pytest.fixture
-def entra(app):
-    fake = FakeEntra()
-    saved = {k: app.config[k] for k in ("ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "ENTRA_ENABLED", "ENTRA_HTTP_CLIENT")}
-    app.config.update(ENTRA_CLIENT_ID=fake.client_id, ENTRA_CLIENT_SECRET=fake.client_secret, ENTRA_ENABLED=True,
-                      ENTRA_HTTP_CLIENT=fake.http_client)
-    clear_jwks_cache()
-    warnings.filterwarnings("ignore", message=".*form_post.*")
-    yield fake
-    app.config.update(saved)
-    clear_jwks_cache()
+from tests.conftest import data, new_client
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from services.audit.models import AuditEvent
-from services.directory.models import Closure, Membership, School, SignInRule, Term, User
+from services.directory.models import Closure, Membership, School, SignInRule, User
 from tests.conftest import PASSWORD, data, new_client
 
 

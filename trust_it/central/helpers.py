@@ -1,7 +1,6 @@
 from flask import abort
 from flask_login import current_user
 
-from services.directory.errors import DirectoryError
 from services.directory.models import Trust
 from trust_it.extensions import db
 from trust_it.tenancy import current_scope

@@ -14,7 +14,7 @@ from trust_it.central.forms import ActionForm, ChangeRoleForm, InviteForm, Membe
 from trust_it.central.helpers import attach_error, current_trust, school_choices
 from trust_it.extensions import db
 from trust_it.formatting import uk_to_utc
-from trust_it.tenancy import get_or_404, scoped_get
+from trust_it.tenancy import scoped_get
 
 PAGE = 50
 
