@@ -109,6 +109,9 @@ class TicketPatchSchema(Schema):
     assignee_id = fields.Integer(allow_none=True, validate=ID, metadata={"description": "Null to unassign."})
     impact = fields.Integer(validate=validate.OneOf(list(IMPACTS), error=IMPACT_ERROR))
     urgency = fields.Integer(validate=validate.OneOf(list(URGENCIES), error=URGENCY_ERROR))
+    category_id = fields.Integer(allow_none=True, validate=ID, metadata={"description": "Null for none."})
+    service_id = fields.Integer(allow_none=True, validate=ID,
+                                metadata={"description": "A service of the trust's catalogue; null for none."})
 
 
 class AttachmentSchema(Schema):

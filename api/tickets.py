@@ -6,6 +6,7 @@ school leads read them, staff see and add to their own, trustees see none.
 """
 from datetime import timezone
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import false, or_, select
@@ -29,8 +30,8 @@ PREFIX = "/tickets"
 blp = Blueprint("api_tickets", __name__, description="Service desk tickets, their history and escalations.")
 
 # School roles count at their school; trust roles at every school of the trust (Scope.roles_at merges them).
-WORKERS = frozenset({"technician", "msp_engineer", "edtech", "service_desk", "technical", "it_director",
-                     "trust_admin"})
+# The trust administrator manages people and settings, not tickets (as on the web pages).
+WORKERS = frozenset({"technician", "msp_engineer", "edtech", "service_desk", "technical", "it_director"})
 READERS = WORKERS | {"school_lead"}
 
 
@@ -57,7 +58,10 @@ def _with_people(stmt):
 
 def _ticket_or_404(ticket_id) -> Ticket:
     """The ticket if the caller may see it. Staff see only their own: a colleague's is a 404 too."""
-    ticket = db.session.execute(_with_people(select(Ticket)).where(Ticket.id == ticket_id)).unique().scalar()
+    stmt = _with_people(select(Ticket)).where(Ticket.id == ticket_id)
+    if request.method not in ("GET", "HEAD"):
+        stmt = stmt.with_for_update(of=Ticket)  # a change waits for the SLA sweep, and the sweep skips it
+    ticket = db.session.execute(stmt).unique().scalar()
     if ticket is None:
         abort(404, message="No such ticket.")
     if _trustee_only():
@@ -199,7 +203,7 @@ class TicketById(MethodView):
     @blp.arguments(TicketPatchSchema)
     @blp.response(200, TicketDetailSchema)
     def patch(self, data, ticket_id):
-        """Change the status, assignee (null to unassign) or impact and urgency (the IT team).
+        """Change the status, assignee (null to unassign), impact and urgency, category or service (the IT team).
 
         All or nothing: if one change is refused, none is made."""
         ticket = _ticket_or_404(ticket_id)
@@ -212,6 +216,11 @@ class TicketById(MethodView):
                 if "impact" in data or "urgency" in data:
                     desk.set_priority(ticket, impact=data.get("impact", ticket.impact),
                                       urgency=data.get("urgency", ticket.urgency), by=me)
+                if "category_id" in data or "service_id" in data:
+                    desk.classify(
+                        ticket, by=me,
+                        category=_from_catalogue(Category, data.get("category_id", ticket.category_id), "category_id"),
+                        service=_from_catalogue(Service, data.get("service_id", ticket.service_id), "service_id"))
                 if "assignee_id" in data:
                     desk.assign(ticket, _assignable(ticket, data["assignee_id"]), by=me)
                 if "status" in data:

@@ -57,6 +57,11 @@ def _visit_schools() -> list[int]:
     return [sid for sid in scope.school_ids if scope.roles_at(sid).intersection(visit_service.ROLES)]
 
 
+def _may_write(school_id: int) -> None:
+    if not current_scope().roles_at(school_id).intersection(visit_service.WRITE_ROLES):
+        abort(403, message="Your role may read visits but not plan or change them.")
+
+
 def _with_references(visits: list[Visit]) -> list[Visit]:
     found = visit_service.references_by_visit([v.id for v in visits])
     for v in visits:
@@ -97,9 +102,10 @@ class Visits(MethodView):
         school = scoped_get(School, data["school_id"])
         if school is None or school.id not in _visit_schools():
             unprocessable(DeskError("No such school, or you do not support it.", "school_id"))
+        _may_write(school.id)
         engineer = api_user() if data.get("engineer_id") is None else db.session.get(User, data["engineer_id"])
-        if engineer is None or engineer.trust_id != current_scope().trust_id:
-            unprocessable(DeskError("No such person in this trust.", "engineer_id"))
+        if engineer is None or engineer.id not in {e.id for e in visit_service.engineers(school)}:
+            unprocessable(DeskError("Choose an engineer who supports this school.", "engineer_id"))
         try:
             visit = visit_service.plan_visit(school, engineer=engineer, starts_at=_utc(data["starts_at"]),
                                              ends_at=_utc(data["ends_at"]), notes=data["notes"], by=api_user())
@@ -121,6 +127,7 @@ class VisitById(MethodView):
         """Mark a visit done (with notes and the requests worked on), cancel it, or change its notes."""
         visit = _visit_or_404(visit_id)
         school = scoped_get(School, visit.school_id)
+        _may_write(school.id)
         try:
             visit_service.update_visit(visit, school, status=data.get("status"), notes=data.get("notes"),
                                        tickets=", ".join(data.get("tickets") or []), by=api_user())

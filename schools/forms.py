@@ -59,6 +59,12 @@ class PriorityForm(FlaskForm):
     urgency = SelectField("How urgent?", choices=URGENCY_CHOICES, coerce=int)
 
 
+class ClassifyForm(FlaskForm):
+    category_id = SelectField("Category", choices=[], validate_choice=False)
+    service_id = SelectField("Service", choices=[], validate_choice=False,
+                             description="The service from the trust's catalogue; its owner answers for it.")
+
+
 class EscalateForm(FlaskForm):
     reason = TextAreaField("Why does it need the next tier?",
                            validators=[DataRequired("Say why it needs the next tier.")],

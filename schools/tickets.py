@@ -18,17 +18,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from schools import bp
-from schools.forms import (AssignForm, ConfirmForm, EscalateForm, HandBackForm, NewTicketForm, PriorityForm,
+from schools.forms import (AssignForm, ClassifyForm, ConfirmForm, EscalateForm, HandBackForm, NewTicketForm, PriorityForm,
                            ReopenForm, ReplyForm, StatusForm, show_error)
 from services.desk import attachments as files
 from services.desk import catalogue, escalation, knowledge, queues, sla, tickets
 from services.desk.errors import DeskError
 from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIERS, URGENCIES, Attachment, Category,
-                                  Ticket, TicketEvent)
+                                  Service, Ticket, TicketEvent)
 from services.directory.models import Membership, User
 from trust_it.access import requires_school_role
 from trust_it.extensions import db
-from trust_it.tenancy import current_scope, get_or_404, utcnow
+from trust_it.tenancy import current_scope, utcnow
 
 # Who works tickets (tier 1 at the school, tiers 2 and 3 at the trust), who reads them, who may raise them.
 ACTORS = tickets.WORKER_ROLES
@@ -198,8 +198,11 @@ def my_tickets():
 
 def load_ticket(ticket_id: int) -> Ticket:
     """The ticket, if this person may see it: IT staff see the school's; anyone else only their own."""
-    ticket = get_or_404(Ticket, ticket_id)
-    if ticket.school_id != g.school.id:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if request.method == "POST":
+        stmt = stmt.with_for_update()  # a change waits for the SLA sweep, and the sweep skips it
+    ticket = db.session.execute(stmt).scalar_one_or_none()
+    if ticket is None or ticket.school_id != g.school.id:
         abort(404)
     if not can_read_all() and ticket.requester_id != current_user.id:
         abort(404)
@@ -232,6 +235,7 @@ def _forms(ticket: Ticket, given: dict) -> dict:
         "status": StatusForm(prefix="status"),
         "assign": AssignForm(prefix="assign"),
         "priority": PriorityForm(prefix="priority", impact=ticket.impact, urgency=ticket.urgency),
+        "classify": ClassifyForm(prefix="classify"),
         "escalate": EscalateForm(prefix="escalate"),
         "handback": HandBackForm(prefix="handback"),
         "reopen": ReopenForm(prefix="reopen"),
@@ -241,6 +245,10 @@ def _forms(ticket: Ticket, given: dict) -> dict:
     forms["status"].status.choices = [(s, STATUSES[s]) for s in STATUSES
                                       if s in tickets.ALLOWED.get(ticket.status, ()) and s != "escalated"]
     forms["assign"].assignee_id.choices = [(UNASSIGNED, "Nobody (unassigned)")] + worker_choices([ticket.assignee])
+    _classify_choices(forms["classify"], ticket)
+    if request.method == "GET" or "classify" not in given:
+        forms["classify"].category_id.data = str(ticket.category_id or "")
+        forms["classify"].service_id.data = str(ticket.service_id or "")
     if request.method == "GET" or "assign" not in given:
         current = ticket.assignee_id
         forms["assign"].assignee_id.data = (ME if current == current_user.id else str(current) if current
@@ -280,6 +288,23 @@ def ticket(ticket_id):
 def _done(ticket: Ticket, message: str):
     flash(message, "success")
     return redirect(url_for(".ticket", ticket_id=ticket.id))
+
+
+def _classify_choices(form, ticket: Ticket) -> None:
+    trust_id = g.school.trust_id
+    form.category_id.choices = [("", "— none —")] + [(str(c.id), c.name) for c in catalogue.categories(trust_id)]
+    form.service_id.choices = [("", "— none —")] + [
+        (str(s.id), f"{s.name}{' (owner: ' + s.owner.display_name + ')' if s.owner else ''}")
+        for s in catalogue.services(trust_id)]
+
+
+def _from_catalogue(model, value: str | None):
+    if not value:
+        return None
+    obj = db.session.get(model, int(value)) if value.isdigit() else None
+    if obj is None or obj.trust_id != g.school.trust_id:
+        raise DeskError("Choose from this trust's list.", "category_id" if model is Category else "service_id")
+    return obj
 
 
 def _act(ticket_id: int, form_name: str, form, action):
@@ -348,6 +373,16 @@ def ticket_priority(ticket_id):
         tickets.set_priority(ticket, impact=form.impact.data, urgency=form.urgency.data, by=current_user)
         return f"{ticket.reference} is priority P{ticket.priority}."
     return _act(ticket_id, "priority", PriorityForm(prefix="priority"), prioritise)
+
+
+@bp.post("/tickets/<int:ticket_id>/classify")
+@requires_school_role(*ACTORS)
+def ticket_classify(ticket_id):
+    def classify(ticket, form):
+        tickets.classify(ticket, category=_from_catalogue(Category, form.category_id.data),
+                         service=_from_catalogue(Service, form.service_id.data), by=current_user)
+        return f"{ticket.reference} classified."
+    return _act(ticket_id, "classify", ClassifyForm(prefix="classify"), classify)
 
 
 @bp.post("/tickets/<int:ticket_id>/escalate")

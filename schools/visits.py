@@ -22,6 +22,7 @@ from schools import bp
 from schools.guidance import ticket_url
 
 ROLES = visit_service.ROLES
+WRITE_ROLES = visit_service.WRITE_ROLES
 
 
 class PlanVisitForm(FlaskForm):
@@ -63,7 +64,7 @@ def visits():
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
-@requires_school_role(*ROLES)
+@requires_school_role(*WRITE_ROLES)
 def visit_new():
     form = PlanVisitForm()
     people = visit_service.engineers(g.school)
@@ -104,7 +105,7 @@ def visit(visit_id):
 
 
 @bp.post("/visits/<int:visit_id>/done")
-@requires_school_role(*ROLES)
+@requires_school_role(*WRITE_ROLES)
 def visit_done(visit_id):
     visit = _visit_or_404(visit_id)
     form = DoneForm()
@@ -121,7 +122,7 @@ def visit_done(visit_id):
 
 
 @bp.post("/visits/<int:visit_id>/cancel")
-@requires_school_role(*ROLES)
+@requires_school_role(*WRITE_ROLES)
 def visit_cancel(visit_id):
     visit = _visit_or_404(visit_id)
     if not ActionForm().validate_on_submit():

@@ -172,6 +172,8 @@ def data(app):
         with unscoped():
             yield db.session
             db.session.commit()
+            from trust_it.jobs import run_deferred_inline
+            run_deferred_inline()  # as the request cycle and the job wrapper do after their commit
         db.session.remove()
 
 

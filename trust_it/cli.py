@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from trust_it import jobs
 from trust_it.extensions import db
 from trust_it.tenancy import ALL_ROLES, unscoped
 
@@ -54,7 +55,7 @@ def trust_create(name, companies_house, gias_uid):
     with unscoped():
         trust = Trust(name=name, companies_house_number=companies_house, gias_group_uid=gias_uid)
         db.session.add(trust)
-        db.session.commit()
+        jobs.commit()
     click.echo(f"Trust {trust.id}: {trust.name}")
 
 
@@ -91,7 +92,7 @@ def user_create(email, name, role, school_slug, password_stdin, trust_id):
         except DirectoryError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from None
-        db.session.commit()
+        jobs.commit()
     click.echo(f"Created {user.email} ({role}{' at ' + school.name if school else ''}).")
 
 
@@ -112,7 +113,7 @@ def token_create(email, name):
         if user is None:
             raise click.ClickException(f"No user {email}.")
         _, secret = tokens.create_token(user, name=name)
-        db.session.commit()
+        jobs.commit()
     click.echo(secret)
 
 
@@ -133,7 +134,7 @@ def mail_ingest(message):
             db.session.rollback()
             click.echo(result.reason, err=True)
             sys.exit(0 if result.ignored else 1)  # automatic mail is dropped, not bounced
-        db.session.commit()
+        jobs.commit()
     click.echo(result.reason)
 
 
@@ -155,7 +156,7 @@ def import_gias(csv_file, trust_id, trust_code, skip_invalid):
             db.session.rollback()
             click.echo(f"Nothing imported: {len(result.errors)} bad rows. Fix them, or use --skip-invalid.", err=True)
             sys.exit(1)
-        db.session.commit()
+        jobs.commit()
     click.echo(f"{len(result.created)} schools added, {len(result.updated)} updated, "
                f"{len(result.unchanged)} unchanged" + (f", {result.skipped_other_trusts} rows of other trusts ignored"
                                                        if result.skipped_other_trusts else "") + ".")
@@ -189,7 +190,7 @@ def scheduler(interval, once):
     app = current_app._get_current_object()
     if once:
         click.echo("\n".join(jobs.tick()) or "nothing due")
-        db.session.commit()
+        jobs.commit()
         return
     jobs.run_scheduler(app, interval=interval)
 

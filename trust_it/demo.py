@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from trust_it import jobs
 from trust_it.extensions import db
 from trust_it.tenancy import unscoped
 
@@ -30,7 +31,7 @@ def demo(host, port, no_serve):
     with unscoped():
         if db.session.execute(select(Trust.id).limit(1)).first() is None:
             create_demo_trust()
-            db.session.commit()
+            jobs.commit()
             click.echo("Seeded the demo trust: Oak Valley Learning Trust (6 schools).")
     db.session.remove()
     url = f"http://{host}:{port}/"
@@ -64,11 +65,11 @@ def seed(schools, users_per_school, name, years, tickets_per_pupil):
     started = time.perf_counter()
     with unscoped():
         trust = seed_trust(schools=schools, users_per_school=users_per_school, name=name)
-        db.session.commit()
+        jobs.commit()
         click.echo(f"{trust.name}: {schools} schools, {schools * users_per_school} people "
                    f"in {time.perf_counter() - started:.1f} s.")
         if tickets_per_pupil > 0:
             started = time.perf_counter()
             count = seed_tickets(trust, years=years, per_pupil=tickets_per_pupil)
-            db.session.commit()
+            jobs.commit()
             click.echo(f"{count} tickets over {years:g} years in {time.perf_counter() - started:.1f} s.")

@@ -32,7 +32,7 @@ class Periodic:
 
 
 PERIODIC: dict[str, Periodic] = {}
-PERIODIC_MODULES = ("services.directory.tasks",)
+PERIODIC_MODULES = ("services.directory.tasks", "services.desk.sweep", "services.desk.notify")
 
 
 def task_name(task: Callable | str) -> str:
@@ -68,6 +68,11 @@ def enqueue(task: Callable | str, *ids, queue: str = "default", job_id: str | No
     if queue not in QUEUES:
         raise ValueError(f"Unknown queue {queue!r}")
     name = task_name(task)
+    if is_inline() and after_commit:
+        # Not now: an email must not leave for a change the request may still roll back.
+        from trust_it.extensions import db
+        db.session.info.setdefault("inline_after_commit", []).append((name, list(ids), kwargs, queue, job_id, for_trust))
+        return None
     if is_inline():
         return _run_inline(name, list(ids), kwargs, queue, job_id, for_trust)
     if after_commit:
@@ -137,6 +142,8 @@ def run_task(name: str, ids: list, kwargs: dict, queue: str = "default", for_tru
                 result = func(*ids, **kwargs)
             _resolve_failures(job_id)
             db.session.commit()
+            with unscoped():
+                run_deferred_inline()
             return result
         except Exception:
             db.session.rollback()
@@ -202,6 +209,32 @@ def _push_after_commit(session):
 
 def _forget_after_rollback(session):
     session.info.pop("jobs_after_commit", None)
+    session.info.pop("inline_after_commit", None)
+
+
+def commit() -> None:
+    """Commit, then run what waited for the commit (for the CLI; requests and jobs do the same)."""
+    from trust_it.extensions import db
+    db.session.commit()
+    run_deferred_inline()
+
+
+def run_deferred_inline() -> int:
+    """Run the inline jobs that waited for the commit, each in a transaction of its own.
+
+    Called by whoever committed: the request cycle, the job wrapper, the CLI. A job may defer
+    more (a notification recorded by a job), so keep going until nothing is left.
+    """
+    from trust_it.extensions import db
+    ran = 0
+    while True:
+        pending = db.session.info.pop("inline_after_commit", [])
+        if not pending:
+            return ran
+        for name, ids, kwargs, queue, job_id, for_trust in pending:
+            _run_inline(name, ids, kwargs, queue, job_id, for_trust)
+            db.session.commit()
+            ran += 1
 
 
 def _install_session_hooks():
@@ -255,6 +288,7 @@ def run_scheduler(app, *, interval: float = 15.0, stop: threading.Event | None =
             try:
                 tick()
                 db.session.commit()
+                run_deferred_inline()
             except Exception:
                 db.session.rollback()
                 logger.exception("Scheduler tick failed")

@@ -43,6 +43,9 @@ def install(app: Flask) -> None:
         # Indico's rule: the request commits once, and only when it succeeded.
         if response.status_code < 400:
             db.session.commit()
+            from trust_it.jobs import run_deferred_inline
+            with unscoped():
+                run_deferred_inline()  # embedded mode: what waited for the commit runs now
         else:
             db.session.rollback()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

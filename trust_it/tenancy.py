@@ -72,8 +72,11 @@ class Scope:
         return school_id in self.school_ids
 
     def roles_at(self, school_id: int | None) -> frozenset[str]:
-        if school_id is None or not self.sees(school_id):
+        """Roles at a school; none at all at a school outside the scope (another trust's)."""
+        if school_id is None:
             return self.trust_roles
+        if not self.sees(school_id):
+            return frozenset()
         return self.school_roles.get(school_id, frozenset()) | self.trust_roles
 
     def has_trust_role(self, *roles: str) -> bool:

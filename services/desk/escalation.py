@@ -85,6 +85,8 @@ def hand_back(ticket: Ticket, *, by: User, reason: str, now=None) -> Escalation:
     reason = (reason or "").strip()
     if ticket.tier <= 1:
         raise DeskError("The ticket is already with the school.", "to_tier")
+    if pending_decision(ticket) is not None:
+        raise DeskError("The IT director has not decided yet: the decision returns the ticket.", "to_tier")
     if not reason:
         raise DeskError("Say what the school needs to do next.", "reason")
     now = now or utcnow()

@@ -158,6 +158,7 @@ class TicketEvent(SchoolScoped, db.Model):
 class Escalation(SchoolScoped, db.Model):
     __tablename__ = "escalations"
     __table_args__ = (Index("ix_escalations_school_id_ticket_id", "school_id", "ticket_id"),
+                      Index("ix_escalations_ticket_id_id", "ticket_id", "id"),  # a ticket's trail, newest
                       Index("ix_escalations_to_tier_decided_at", "to_tier", "decided_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
@@ -231,7 +232,9 @@ class Article(TrustOrSchoolScoped, db.Model):
 class ArticleOpening(SchoolScoped, db.Model):
     """An article opened from the portal; with no ticket raised after it, the question was deflected."""
     __tablename__ = "article_openings"
-    __table_args__ = (Index("ix_article_openings_school_id_article_id", "school_id", "article_id"),)
+    __table_args__ = (Index("ix_article_openings_school_id_article_id", "school_id", "article_id"),
+                      # "this person's openings here in the last 30 minutes", at every ticket raised
+                      Index("ix_article_openings_school_id_user_id_opened_at", "school_id", "user_id", "opened_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -101,6 +101,15 @@ def sla_warning(ticket: Ticket, percent: int) -> None:
 
 
 def _tier_people(ticket: Ticket) -> list[User]:
+    """Who works the ticket's tier; kept for the transaction (the sweep escalates many at once)."""
+    cache = db.session.info.setdefault("desk_tier_people", {})
+    key = (ticket.school.trust_id, ticket.tier, ticket.school_id if ticket.tier == 1 else None)
+    if key not in cache:
+        cache[key] = _find_tier_people(ticket)
+    return cache[key]
+
+
+def _find_tier_people(ticket: Ticket) -> list[User]:
     trust_id = ticket.school.trust_id
     if ticket.tier == 1:
         return _people_with_roles(trust_id, ("technician", "msp_engineer"), school_id=ticket.school_id)
@@ -192,18 +201,23 @@ def _send(notification_id: int) -> tuple[str, bool]:
 
 
 @jobs.periodic("notifications.send_pending", every=60, queue="notifications")
-def send_pending(limit: int = 500) -> int:
+def send_pending(limit: int = 200, budget_seconds: float = 40.0) -> int:
     """Retry what is still pending (Redis or SMTP was down when it was recorded).
 
     Stops at the first notification the server could not take at all: with the server down,
     a tick costs one connection timeout rather than one per pending row (which would outlast
     the job's time limit and roll back the statuses of what had been sent)."""
+    import time
+    started = time.monotonic()
     ids = db.session.execute(select(Notification.id).where(Notification.status == "pending")
                              .order_by(Notification.id).limit(limit)).scalars().all()
     tried = 0
     for note_id in ids:
         tried += 1
         _, server_down = _send(note_id)
-        if server_down:
+        # Each email's status is kept as soon as it has gone: a job that later runs out of time
+        # must not roll "sent" back to "pending" and send it again next minute.
+        db.session.commit()
+        if server_down or time.monotonic() - started > budget_seconds:
             break
     return tried

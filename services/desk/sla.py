@@ -10,7 +10,7 @@ current target — which is how pause time survives a change of priority or poli
 """
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 
@@ -24,20 +24,29 @@ FALLBACK_HOURS = {d: (time(8, 0), time(16, 30)) for d in range(5)}
 
 
 def calendar_for(school_id: int, cache: dict | None = None) -> WorkingCalendar:
-    """The school's working calendar (three small queries; cached per job by the caller)."""
-    if cache is not None and school_id in cache:
+    """The school's working calendar: three small queries, then kept for the rest of the
+    transaction (the sweep touches many tickets of one school). Calendar edits call `forget_calendars`."""
+    if cache is None:
+        cache = db.session.info.setdefault("desk_calendars", {})
+    if school_id in cache:
         return cache[school_id]
     school = db.session.get(School, school_id)
     hours = {h.weekday: (h.opens, h.closes) for h in db.session.execute(
         select(WorkingHours).where(WorkingHours.school_id == school_id)).scalars()}
     terms = [(t.starts_on, t.ends_on) for t in db.session.execute(
         select(Term).where(Term.school_id == school_id)).scalars()]
+    if terms and max(end for _, end in terms) < date.today():
+        # Next year's terms not entered yet: run on working weekdays rather than stop every clock.
+        terms = []
     closures = frozenset(db.session.execute(select(Closure.day).where(Closure.school_id == school_id)).scalars())
     cal = WorkingCalendar(hours=hours or FALLBACK_HOURS, terms=terms, closures=closures,
                           tz=school.timezone if school else "Europe/London")
-    if cache is not None:
-        cache[school_id] = cal
+    cache[school_id] = cal
     return cal
+
+
+def forget_calendars() -> None:
+    db.session.info.pop("desk_calendars", None)
 
 
 def targets_for(trust_id: int, school_id: int, priority: int) -> tuple[int, int]:
@@ -55,11 +64,13 @@ def used_minutes(ticket: Ticket, now: datetime, cal: WorkingCalendar) -> int:
     return ticket.sla_elapsed_minutes + running
 
 
-def _add(cal: WorkingCalendar, start: datetime, minutes: int) -> datetime | None:
+def _add(cal: WorkingCalendar, start: datetime, minutes: int) -> datetime:
     try:
         return cal.add_working_minutes(start, minutes)
-    except ValueError:  # a calendar with no working time ahead: nothing can fall due
-        return None
+    except ValueError:
+        # No working time ahead in the school's calendar (hours all removed, say): count plain
+        # weekdays rather than let the ticket silently never fall due.
+        return WorkingCalendar(hours=FALLBACK_HOURS, tz=cal.tz).add_working_minutes(start, minutes)
 
 
 def start(ticket: Ticket, now: datetime, cal: WorkingCalendar) -> None:
@@ -92,7 +103,7 @@ def schedule(ticket: Ticket, now: datetime, cal: WorkingCalendar) -> None:
     ticket.sla_escalate_at = _add(cal, now, max(window_end - used, 0)) if ticket.tier < 3 else None
     warn_mark = ticket.sla_window_start + int(target * WARN_AT)
     already_warned = ticket.sla_warned_window == ticket.sla_window_start
-    ticket.sla_warn_at = None if already_warned or used >= warn_mark else _add(cal, now, warn_mark - used)
+    ticket.sla_warn_at = None if already_warned else _add(cal, now, max(warn_mark - used, 0))
     watch = [m for m in (ticket.sla_warn_at, ticket.sla_escalate_at,
                          ticket.resolution_due_at if ticket.sla_breached_at is None else None) if m]
     ticket.sla_next_check_at = min(watch) if watch else None

@@ -7,6 +7,9 @@ Idempotent: each alarm moves forward or is cleared when handled, and rows are lo
 """
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +22,7 @@ from trust_it.jobs import periodic
 from trust_it.tenancy import utcnow
 
 BATCH = 500
+logger = logging.getLogger(__name__)
 
 
 @periodic("desk.sla_sweep", every=60)
@@ -26,7 +30,7 @@ def sla_sweep(now_iso: str | None = None) -> dict:
     from datetime import datetime
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     counts = {"warned": 0, "escalated": 0, "breached": 0}
-    calendars: dict = {}
+    calendars = db.session.info.setdefault("desk_calendars", {})
     while True:
         due = db.session.execute(
             select(Ticket).where(Ticket.sla_next_check_at <= now).order_by(Ticket.sla_next_check_at)
@@ -35,14 +39,24 @@ def sla_sweep(now_iso: str | None = None) -> dict:
         if not due:
             break
         for ticket in due:
-            _check(ticket, now, sla.calendar_for(ticket.school_id, calendars), counts)
-        db.session.flush()
+            try:
+                with db.session.begin_nested():
+                    _check(ticket, now, sla.calendar_for(ticket.school_id, calendars), counts)
+            except Exception:
+                # One bad ticket must not stop every other school's escalations: log it, look again later.
+                logger.exception("SLA check of ticket %s failed", ticket.id)
+                ticket.sla_next_check_at = now + timedelta(minutes=15)
+        # A job, so it may commit: each batch lets go of its row locks before the next.
+        db.session.commit()
         if len(due) < BATCH:
             break
     return counts
 
 
 def _check(ticket: Ticket, now, cal, counts: dict) -> None:
+    # Recompute from the minutes really used under today's calendar (a snow day added since
+    # the moments were stored must not let the ticket escalate on the day the school is shut).
+    sla.schedule(ticket, now, cal)
     if ticket.sla_breached_at is None and ticket.resolution_due_at and ticket.resolution_due_at <= now:
         ticket.sla_breached_at = ticket.resolution_due_at
         event(ticket, "sla", public=False, body="The resolution target was missed.", what="breached")

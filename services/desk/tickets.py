@@ -189,6 +189,20 @@ def set_priority(ticket: Ticket, *, impact: int, urgency: int, by: User | None, 
         event(ticket, "priority", actor=by, public=False, **{"from": old, "to": ticket.priority})
 
 
+def classify(ticket: Ticket, *, category: Category | None, service: Service | None, by: User | None) -> None:
+    """Put the ticket in a category and against a service of the catalogue (its owner answers for it)."""
+    for obj, field in ((category, "category_id"), (service, "service_id")):
+        if obj is not None and (obj.trust_id != ticket.school.trust_id or not obj.active):
+            raise DeskError("Choose from this trust's list.", field)
+    new = (category.id if category else None, service.id if service else None)
+    if new == (ticket.category_id, ticket.service_id):
+        return
+    ticket.category_id, ticket.service_id = new
+    ticket.category, ticket.service = category, service
+    event(ticket, "classified", actor=by, public=False, category=category.name if category else None,
+          service=service.name if service else None)
+
+
 def confirm_resolution(ticket: Ticket, *, by: User) -> None:
     """The requester agrees it is fixed: closed."""
     if ticket.status != "resolved":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from services.desk.models import OPEN_STATUSES, Escalation, Notification, Ticket
 from services.directory.models import School
@@ -54,22 +54,15 @@ class DueCursor:
             return None
 
 
-def _last_escalation_id():
-    return (select(func.max(Escalation.id)).where(Escalation.ticket_id == Ticket.id)
-            .correlate(Ticket).scalar_subquery())
-
-
 def escalation_queue(trust_id: int, *, me_id: int | None, filters: QueueFilters = QueueFilters(),
                      after: DueCursor | None = None, limit: int = 50) -> list[tuple[Ticket, Escalation | None]]:
     """Open tier-2 tickets of the trust's schools, soonest due first, each with its latest escalation.
 
     Asks for `limit` rows; callers ask for one more than they show to know whether a next page exists.
     """
-    last = aliased(Escalation)
-    stmt = (select(Ticket, last).join(Ticket.school).outerjoin(last, last.id == _last_escalation_id())
+    stmt = (select(Ticket).join(Ticket.school)
             .where(School.trust_id == trust_id, Ticket.tier == 2, Ticket.status.in_(OPEN_STATUSES))
-            .options(contains_eager(Ticket.school), joinedload(Ticket.assignee),
-                     joinedload(last.actor), joinedload(last.decided_by))
+            .options(contains_eager(Ticket.school), joinedload(Ticket.assignee))
             .order_by(DUE.is_(None), DUE, Ticket.id).limit(limit))
     if filters.school_id:
         stmt = stmt.where(Ticket.school_id == filters.school_id)
@@ -86,7 +79,20 @@ def escalation_queue(trust_id: int, *, me_id: int | None, filters: QueueFilters 
             stmt = stmt.where(DUE.is_(None), Ticket.id > after.id)
         else:
             stmt = stmt.where(or_(DUE.is_(None), DUE > after.due, and_(DUE == after.due, Ticket.id > after.id)))
-    return [(ticket, escalation) for ticket, escalation in db.session.execute(stmt).unique().all()]
+    page = list(db.session.execute(stmt).unique().scalars())
+    latest = _latest_escalations(page)
+    return [(ticket, latest.get(ticket.id)) for ticket in page]
+
+
+def _latest_escalations(page: list[Ticket]) -> dict[int, Escalation]:
+    """The latest escalation of each ticket on the page: one more query, for the page only."""
+    if not page:
+        return {}
+    newest = (select(func.max(Escalation.id)).where(Escalation.ticket_id.in_([t.id for t in page]))
+              .group_by(Escalation.ticket_id))
+    rows = db.session.execute(select(Escalation).where(Escalation.id.in_(newest))
+                              .options(joinedload(Escalation.actor), joinedload(Escalation.decided_by))).scalars()
+    return {e.ticket_id: e for e in rows}
 
 
 def due_of(ticket: Ticket) -> datetime | None:

@@ -24,6 +24,8 @@ from trust_it.tenancy import utcnow
 
 STATUSES = {"planned": "Planned", "done": "Done", "cancelled": "Cancelled"}
 ROLES = ("technician", "msp_engineer", "school_lead", "service_desk", "technical", "it_director", "trust_admin")
+# Who plans, completes and cancels visits; the school lead and the trust admin only read them.
+WRITE_ROLES = ("technician", "msp_engineer", "service_desk", "technical", "it_director")
 ENGINEER_ROLES = ("technician", "msp_engineer", "service_desk", "technical")
 LONGEST = timedelta(hours=24)
 FEED_SALT = "visits-feed"

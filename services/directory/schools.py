@@ -186,6 +186,15 @@ def school_by_slug(slug: str) -> School | None:
 
 # --- calendar -------------------------------------------------------------------------------
 
+def _calendar_changed(school: School) -> None:
+    """Open tickets' SLA moments follow the new calendar (a snow day added today moves tomorrow's due times)."""
+    from services.desk.sla import forget_calendars
+    from trust_it import jobs
+    forget_calendars()
+    jobs.enqueue("services.desk.settings:retarget_open", school.trust_id, school_id=school.id, after_commit=True,
+                 for_trust=school.trust_id, job_id=None)
+
+
 def set_working_hours(school: School, hours: dict[int, tuple[time, time] | None], *, by=None) -> None:
     """Replace the week's hours; None for a weekday means closed that day."""
     for weekday, span in hours.items():
@@ -203,6 +212,7 @@ def set_working_hours(school: School, hours: dict[int, tuple[time, time] | None]
         elif span:
             db.session.add(WorkingHours(school_id=school.id, weekday=weekday, opens=span[0], closes=span[1]))
     db.session.flush()
+    _calendar_changed(school)
     log.record("calendar.hours", f"Working hours of {school.name} changed", actor=by, school=school)
 
 
@@ -224,7 +234,8 @@ def add_term(school: School, *, name: str, starts_on: date, ends_on: date, by=No
     term = Term(school_id=school.id, name=name.strip(), starts_on=starts_on, ends_on=ends_on)
     db.session.add(term)
     db.session.flush()
-    log.record("calendar.term", f"{school.name}: term {term.name} {starts_on}–{ends_on} added", actor=by,
+    _calendar_changed(school)
+    log.record("calendar.term", f"{school.name}: term {term.name} {starts_on:%d %b %Y}–{ends_on:%d %b %Y} added", actor=by,
                school=school)
     return term
 
@@ -240,7 +251,8 @@ def add_closure(school: School, *, day: date, name: str, kind: str = "inset", by
     closure = Closure(school_id=school.id, day=day, name=name.strip(), kind=kind)
     db.session.add(closure)
     db.session.flush()
-    log.record("calendar.closure", f"{school.name}: {closure.name} on {day} added", actor=by, school=school)
+    _calendar_changed(school)
+    log.record("calendar.closure", f"{school.name}: {closure.name} on {day:%d %b %Y} added", actor=by, school=school)
     return closure
 
 
@@ -262,6 +274,7 @@ def add_bank_holidays(school: School, start: date, end: date, *, by=None) -> int
             added += 1
     db.session.flush()
     if added:
+        _calendar_changed(school)
         log.record("calendar.closure", f"{school.name}: {added} bank holidays added", actor=by, school=school)
     return added
 
@@ -271,6 +284,7 @@ def delete_calendar_entry(entry, *, by=None) -> None:
     what = entry.name
     db.session.delete(entry)
     db.session.flush()
+    _calendar_changed(school)
     log.record("calendar.removed", f"{school.name}: {what} removed from the calendar", actor=by, school=school)
 
 
