@@ -45,7 +45,7 @@ class ReplyForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("New status", choices=[])
+    status = SelectField("New status", choices=[], validators=[DataRequired("Choose the new status.")])
     note = TextAreaField("Note", validators=[Optional()],
                          description="Optional. Shown in the history; the requester sees it when resolving.")
 

@@ -58,10 +58,11 @@ def ticket_url(ticket: Ticket) -> str:
 
 
 def new_ticket_url() -> str:
+    # No preset kind: an article about a broken projector leads to a fault, not a "how do I".
     try:
-        return url_for("schools.ticket_new", kind="guidance")
+        return url_for("schools.ticket_new")
     except BuildError:
-        return f"{request.script_root}/s/{g.school.slug}/tickets/new?kind=guidance"
+        return f"{request.script_root}/s/{g.school.slug}/tickets/new"
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from schools import bp
 from schools.forms import BulkAssignForm
-from schools.tickets import (ACTORS, READERS, can_act, chosen_user, due_label, priority_tag,
+from schools.tickets import (ACTORS, READERS, can_act, check_tier_for_assigning, chosen_user, due_label, priority_tag,
                              roles_here, status_tag, worker_choices)
 from services.desk import queues, tickets
 from services.desk.errors import DeskError
@@ -115,6 +115,7 @@ def queue_assign():
                                 .order_by(Ticket.id)).scalars().all()
     try:
         for ticket in chosen:
+            check_tier_for_assigning(ticket)
             tickets.assign(ticket, person, by=current_user)
     except DeskError as exc:
         return _queue_page(shown, form, 422, exc.message)

@@ -23,7 +23,7 @@ from schools.forms import (AssignForm, ClassifyForm, ConfirmForm, EscalateForm, 
 from services.desk import attachments as files
 from services.desk import catalogue, escalation, knowledge, queues, sla, tickets
 from services.desk.errors import DeskError
-from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIERS, URGENCIES, Attachment, Category,
+from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIER_PHRASES, TIERS, URGENCIES, Attachment, Category,
                                   Service, Ticket, TicketEvent)
 from services.directory.models import Membership, User
 from trust_it.access import requires_school_role
@@ -95,10 +95,12 @@ def priority_tag(priority: int) -> Markup:
 def worker_choices(extra: list[User] = ()) -> list[tuple[str, str]]:
     """"Me", the school's technicians, MSP engineers and educational technologists, and anyone already assigned."""
     now = utcnow()
+    current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
     people = db.session.execute(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.school_id == g.school.id, Membership.role.in_(SCHOOL_WORKER_ROLES),
-               (Membership.expires_at.is_(None)) | (Membership.expires_at > now), User.active.is_(True))
+        .where(current, User.active.is_(True),
+               ((Membership.school_id == g.school.id) & Membership.role.in_(SCHOOL_WORKER_ROLES))
+               | ((Membership.trust_id == g.school.trust_id) & Membership.role.in_(TRUST_TIER)))
         .order_by(User.display_name)).unique().scalars().all()
     seen = {current_user.id}
     choices = [(ME, f"Me ({current_user.display_name})")]
@@ -107,6 +109,12 @@ def worker_choices(extra: list[User] = ()) -> list[tuple[str, str]]:
             seen.add(user.id)
             choices.append((str(user.id), user.display_name))
     return choices
+
+
+def check_tier_for_assigning(ticket: Ticket) -> None:
+    """A ticket with the trust's team is theirs to assign; the school keeps seeing it."""
+    if ticket.tier > 1 and not roles_here().intersection(TRUST_TIER):
+        raise DeskError(f"{ticket.reference} is with the {TIERS[ticket.tier]}: they assign it.", "assignee_id")
 
 
 def chosen_user(value: str) -> User | None:
@@ -242,8 +250,8 @@ def _forms(ticket: Ticket, given: dict) -> dict:
         "confirm": ConfirmForm(prefix="confirm"),
     }
     forms.update(given)
-    forms["status"].status.choices = [(s, STATUSES[s]) for s in STATUSES
-                                      if s in tickets.ALLOWED.get(ticket.status, ()) and s != "escalated"]
+    allowed = [(s, STATUSES[s]) for s in STATUSES if s in tickets.ALLOWED.get(ticket.status, ()) and s != "escalated"]
+    forms["status"].status.choices = [("", "— choose —")] + allowed if allowed else []
     forms["assign"].assignee_id.choices = [(UNASSIGNED, "Nobody (unassigned)")] + worker_choices([ticket.assignee])
     _classify_choices(forms["classify"], ticket)
     if request.method == "GET" or "classify" not in given:
@@ -271,7 +279,7 @@ def _ticket_page(ticket: Ticket, code: int = 200, **given):
         forms=_forms(ticket, given), escalate_to=_escalation_target(ticket), hand_back=_can_hand_back(ticket),
         sla_panel=sla_panel, status_tag=status_tag, priority_tag=priority_tag, KINDS=KINDS, STATUSES=STATUSES,
         TIERS=TIERS, IMPACTS=IMPACTS, URGENCIES=URGENCIES, DECISIONS=DECISIONS,
-        DECISION_KINDS=escalation.DECISION_KINDS, guidance_url=_guidance_url, answer_url=_answer_url(ticket)), code
+        DECISION_KINDS=escalation.DECISION_KINDS, TIER_PHRASES=TIER_PHRASES, guidance_url=_guidance_url, answer_url=_answer_url(ticket)), code
 
 
 def _answer_url(ticket: Ticket) -> str | None:
@@ -316,7 +324,7 @@ def _submit(ticket: Ticket, form_name: str, form, action):
     if form_name == "assign":
         form.assignee_id.choices = [(UNASSIGNED, "Nobody")] + worker_choices([ticket.assignee])
     if form_name == "status":
-        form.status.choices = [(s, STATUSES[s]) for s in tickets.ALLOWED.get(ticket.status, ())]
+        form.status.choices = [("", "— choose —")] + [(s, STATUSES[s]) for s in tickets.ALLOWED.get(ticket.status, ())]
     if form.validate_on_submit():
         try:
             message = action(ticket, form)
@@ -360,6 +368,7 @@ def ticket_status(ticket_id):
 @requires_school_role(*ACTORS)
 def ticket_assign(ticket_id):
     def assign(ticket, form):
+        check_tier_for_assigning(ticket)
         person = chosen_user(form.assignee_id.data)
         tickets.assign(ticket, person, by=current_user)
         return f"{ticket.reference} assigned to {person.display_name}." if person else f"{ticket.reference} unassigned."
@@ -396,7 +405,7 @@ def ticket_escalate(ticket_id):
     def escalate(ticket, form):
         escalation.escalate(ticket, by=current_user, to_tier=to_tier, reason=form.reason.data,
                             decision_kind=(form.decision_kind.data or None) if to_tier == 3 else None)
-        return f"{ticket.reference} escalated to the {TIERS[to_tier].lower()}."
+        return f"{ticket.reference} escalated to {TIER_PHRASES[to_tier]}."
     return _submit(ticket, "escalate", EscalateForm(prefix="escalate"), escalate)
 
 
@@ -409,7 +418,7 @@ def ticket_handback(ticket_id):
 
     def hand_back(ticket, form):
         escalation.hand_back(ticket, by=current_user, reason=form.reason.data)
-        return f"{ticket.reference} handed back to the {TIERS[ticket.tier].lower()}."
+        return f"{ticket.reference} handed back to {TIER_PHRASES[ticket.tier]}."
     return _submit(ticket, "handback", HandBackForm(prefix="handback"), hand_back)
 
 

@@ -27,6 +27,8 @@ def demo(host, port, no_serve):
     from trust_it import jobs
 
     app = current_app._get_current_object()
+    if not app.config.get("BASE_URL"):
+        app.config["BASE_URL"] = f"http://{host}:{port}"  # links in the outbox's emails point here
     upgrade()
     with unscoped():
         if db.session.execute(select(Trust.id).limit(1)).first() is None:

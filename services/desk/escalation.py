@@ -75,7 +75,9 @@ def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None) -> E
     sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
     event(ticket, "decision", actor=by, body=text, public=False, decision=decision, to_tier=ticket.tier,
           escalation_id=escalation.id)
-    people = [u for u in (escalation.actor, ticket.assignee) if u is not None]
+    # Everyone who passed it up the chain hears the answer, and whoever holds it now.
+    people = [e.actor for e in escalations_of(ticket) if e.actor is not None and e.upward]
+    people += [u for u in (ticket.assignee,) if u is not None]
     notify.decided(ticket, DECISIONS[decision], text, list({u.id: u for u in people}.values()))
     return escalation
 

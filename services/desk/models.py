@@ -17,6 +17,7 @@ STATUSES = {"new": "New", "assigned": "Assigned", "in_progress": "In progress",
             "closed": "Closed", "reopened": "Reopened"}
 OPEN_STATUSES = ("new", "assigned", "in_progress", "awaiting_requester", "escalated", "reopened")
 TIERS = {1: "School", 2: "Trust technical team", 3: "IT director"}
+TIER_PHRASES = {1: "the school", 2: "the trust's technical team", 3: "the IT director"}  # in a sentence
 SOURCES = ("web", "email", "api")
 IMPACTS = {1: "Whole school or many classes", 2: "A class or a team", 3: "Just me"}
 URGENCIES = {1: "Stops teaching or work now", 2: "Soon: today", 3: "It can wait"}

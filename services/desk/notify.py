@@ -81,9 +81,35 @@ def replied(ticket: Ticket, author: User | None, body: str) -> None:
 
 
 def resolved(ticket: Ticket, note: str = "") -> None:
+    said = f"{note.strip()}\n\n" if note and note.strip() else ""
     record("resolved", ticket, _requester_address(ticket), _subject(ticket, f"Resolved: {ticket.title}"),
-           f"Your request {ticket.reference} has been marked resolved.\n\n{note}\n\n"
+           f"Your request {ticket.reference} has been marked resolved.\n\n{said}"
            f"If it is not fixed, reopen it here: {ticket_url(ticket)}")
+
+
+def awaiting_requester(ticket: Ticket, note: str = "") -> None:
+    """The clock is paused for the requester: tell them, or the request waits for ever."""
+    said = f"{note.strip()}\n\n" if note and note.strip() else ""
+    record("awaiting", ticket, _requester_address(ticket), _subject(ticket, f"We need your reply: {ticket.title}"),
+           f"IT support needs something from you before they can carry on with {ticket.reference}.\n\n{said}"
+           f"Reply to this email, or here: {ticket_url(ticket)}")
+
+
+def urgent_raised(ticket: Ticket) -> None:
+    """A P1 goes straight to the school's technicians' inboxes, not only the queue."""
+    for user in _find_tier_people(ticket):
+        record("urgent", ticket, user.email, _subject(ticket, f"New P{ticket.priority}: {ticket.title}"),
+               f"{ticket.reference} at {ticket.school.name} was just raised as P{ticket.priority}.\n\n"
+               f"{ticket.description}\n\n{ticket_url(ticket)}")
+
+
+def requester_replied(ticket: Ticket, body: str, *, reopened: bool = False) -> None:
+    if ticket.assignee is None:
+        return
+    what = "reopened it" if reopened else "replied"
+    record("requester_replied", ticket, ticket.assignee.email,
+           _subject(ticket, f"The requester {what}: {ticket.title}"),
+           f"{body}\n\n{ticket_url(ticket)}")
 
 
 def assigned(ticket: Ticket, assignee: User) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from services.desk import notify, sla
 from services.desk.escalation import escalate
-from services.desk.models import TIERS, Ticket
+from services.desk.models import TIER_PHRASES, Ticket
 from services.desk.tickets import event
 from trust_it.extensions import db
 from trust_it.jobs import periodic
@@ -65,7 +65,7 @@ def _check(ticket: Ticket, now, cal, counts: dict) -> None:
         to_tier = ticket.tier + 1
         escalate(ticket, by=None, to_tier=to_tier, now=now,
                  reason=f"Automatic: 100% of the resolution time used at tier {ticket.tier}; "
-                        f"now with the {TIERS[to_tier].lower()}.")
+                        f"now with {TIER_PHRASES[to_tier]}.")
         counts["escalated"] += 1
     elif ticket.sla_warn_at and ticket.sla_warn_at <= now:
         ticket.sla_warned_window = ticket.sla_window_start

@@ -80,6 +80,8 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
     if kind == "guidance":
         _route_guidance(ticket)
     notify.ticket_created(ticket)
+    if ticket.priority == 1 and kind != "guidance":  # P1 pages the technicians; the rest waits in the queue
+        notify.urgent_raised(ticket)
     return ticket
 
 
@@ -111,6 +113,7 @@ def reply(ticket: Ticket, *, by: User | None, body: str, public: bool = True, fr
     if from_requester:
         if ticket.status == "awaiting_requester":
             change_status(ticket, "in_progress", by=by, now=now, note="The requester replied.")
+        notify.requester_replied(ticket, body)
     elif public:
         if ticket.first_response_at is None:
             ticket.first_response_at = now
@@ -175,6 +178,10 @@ def change_status(ticket: Ticket, status: str, *, by: User | None, now=None, not
     event(ticket, "status", actor=by, body=note, **{"from": old, "to": status})
     if status == "resolved":
         notify.resolved(ticket, note)
+    elif status == "awaiting_requester":
+        notify.awaiting_requester(ticket, note)
+    elif status == "reopened" and by is not None and by.id == ticket.requester_id:
+        notify.requester_replied(ticket, note, reopened=True)
 
 
 def set_priority(ticket: Ticket, *, impact: int, urgency: int, by: User | None, now=None) -> None:

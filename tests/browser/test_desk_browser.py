@@ -41,7 +41,7 @@ def test_a_teacher_raises_a_request_on_a_phone_and_the_technician_escalates_it(l
     desktop.get_by_label("Why does it need the next tier?").fill(
         "Lamp replaced, still no picture: the projector's board has failed and needs the trust's spares.")
     desktop.get_by_role("button", name="Escalate").click()
-    expect(desktop.get_by_role("status")).to_contain_text(f"{reference} escalated to the trust technical team")
+    expect(desktop.get_by_role("status")).to_contain_text(f"{reference} escalated to the trust's technical team")
     expect(desktop.locator(".lede")).to_contain_text("Tier 2")
     expect(desktop.get_by_role("table", name=re.compile("Escalations"))).to_contain_text("the projector's board")
 

@@ -113,8 +113,9 @@ def awaiting_sam(app, make, world, smtp) -> tuple[Ticket, EmailMessage]:
         t, tech = s.get(Ticket, ticket.id), s.get(User, world.tech.id)
         tickets.reply(t, by=tech, body=QUESTION)
         tickets.change_status(t, "awaiting_requester", by=tech)
-    question = smtp.to("sam.jones@oak.sch.uk")[-1]
-    assert QUESTION in question.get_content()
+    mails = smtp.to("sam.jones@oak.sch.uk")
+    question = next(m for m in reversed(mails) if QUESTION in m.get_content())  # the reply, not "we need your reply"
+    assert subject(mails[-1]).startswith(f"[{ticket.reference}] We need your reply")
     return ticket, question
 
 
