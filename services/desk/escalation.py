@@ -29,8 +29,8 @@ def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, deci
         raise DeskError("A ticket can only be escalated upwards.", "to_tier")
     if not reason:
         raise DeskError("Say why it needs the next tier.", "reason")
-    if to_tier == 3 and decision_kind is not None and decision_kind not in DECISION_KINDS:
-        raise DeskError("Choose what kind of decision it needs.", "decision_kind")
+    if to_tier == 3 and by is not None and decision_kind not in DECISION_KINDS:
+        raise DeskError("Choose what kind of decision it needs: spend, policy, exception or change.", "decision_kind")
     now = now or utcnow()
     escalation = Escalation(ticket_id=ticket.id, school_id=ticket.school_id, from_tier=ticket.tier, to_tier=to_tier,
                             reason=reason, decision_kind=decision_kind if to_tier == 3 else None,

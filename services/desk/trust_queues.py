@@ -145,7 +145,8 @@ class SchoolDeskCounts:
 
 
 def open_counts_by_school(trust_id: int, now: datetime | None = None) -> list[SchoolDeskCounts]:
-    """Per school with open tickets: open, breached, at tier 2, at tier 3 — one GROUP BY query.
+    """Every school of the trust (a quiet school shows its zeros): open, breached, at tier 2, at tier 3
+    — one GROUP BY query over an outer join.
 
     "Breached" also counts a due time already past that the periodic sweep has not stamped yet,
     so the dashboard is right between two sweeps. A tier-3 ticket is there for a decision:
@@ -157,6 +158,8 @@ def open_counts_by_school(trust_id: int, now: datetime | None = None) -> list[Sc
         select(School.id, School.name, School.slug, func.count(Ticket.id),
                func.sum(case((breached, 1), else_=0)), func.sum(case((Ticket.tier == 2, 1), else_=0)),
                func.sum(case((Ticket.tier == 3, 1), else_=0)))
-        .join(Ticket.school).where(School.trust_id == trust_id, Ticket.status.in_(OPEN_STATUSES))
+        .select_from(School)
+        .outerjoin(Ticket, (Ticket.school_id == School.id) & Ticket.status.in_(OPEN_STATUSES))
+        .where(School.trust_id == trust_id)
         .group_by(School.id, School.name, School.slug).order_by(School.name)).all()
     return [SchoolDeskCounts(*row[:3], *(int(n or 0) for n in row[3:])) for row in rows]

@@ -189,6 +189,11 @@ def _demo_desk(trust: Trust, by_slug: dict, today: date) -> None:
     from services.desk.models import Category
 
     ensure_defaults(trust)
+    from services.desk.knowledge import create_article
+    edtech = people.find_by_email("edtech@oakvalley.org.uk")
+    for title, body, keywords in DEMO_ARTICLES:
+        create_article(trust_id=trust.id, school=None, title=title, body=body, keywords=keywords,
+                       status="published", by=edtech)
     cats = {c.name: c for c in db.session.execute(select(Category).where(Category.trust_id == trust.id)).scalars()}
     who = {email: people.find_by_email(email) for email, *_ in DEMO_PEOPLE}
     staff, tech = who["staff@oakwood.sch.uk"], who["tech@oakwood.sch.uk"]
@@ -216,3 +221,20 @@ def _demo_desk(trust: Trust, by_slug: dict, today: date) -> None:
     escalation.escalate(board, by=who["engineer@brightmsp.co.uk"], to_tier=2, reason="Panel out of warranty")
     escalation.escalate(board, by=who["technical@oakvalley.org.uk"], to_tier=3, decision_kind="spend",
                         reason="Replacement panel £2,150 from the capital budget")
+
+
+DEMO_ARTICLES = [
+    ("The projector will not turn on",
+     "Check the wall switch by the whiteboard and the projector's own power light.\n\n"
+     "Use the remote's power button once and wait a full minute: projectors cool down before they start again.\n\n"
+     "If the light blinks red, the lamp or filter needs a technician: raise a request with the room number.",
+     "projector, projectors, display, panel, screen, lamp"),
+    ("Reset your password or your MFA",
+     "Go to the Microsoft sign-in page and choose \"Forgot my password\". You need the phone you registered.\n\n"
+     "New phone? Ask IT to reset your MFA: raise a request, and have your new phone with you.",
+     "password, passwords, mfa, authenticator, locked out, login"),
+    ("Share a OneNote class notebook with a cover teacher",
+     "In Teams, open the class team, then Class Notebook, then Manage notebooks.\n\n"
+     "Add the cover teacher as a co-teacher for the day; remove them afterwards.",
+     "onenote, class notebook, cover, share, teams"),
+]
