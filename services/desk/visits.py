@@ -97,9 +97,13 @@ def complete_visit(visit: Visit, school: School, *, notes: str | None = None, ti
     """Mark a planned visit done, with what was done and the school's requests worked on."""
     if visit.status != "planned":
         raise DeskError(f"This visit is already {STATUSES[visit.status].lower()}.", "status")
+    if visit.starts_at > utcnow():
+        raise DeskError("This visit has not started yet: mark it done once it has happened.", "status")
     worked = parse_references(school, tickets)
-    if notes is not None:
-        visit.notes = _check_notes(notes)
+    if notes is not None and notes.strip():
+        done = _check_notes(notes)
+        # Keep what was planned; add what was done beneath it.
+        visit.notes = f"{visit.notes.strip()}\n\nDone: {done}" if (visit.notes or "").strip() else done
     visit.status = "done"
     _link(visit, worked, by)
     return visit
