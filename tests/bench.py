@@ -89,19 +89,28 @@ def main() -> int:
             db.session.commit()
             results["seed_s"] = round(time.perf_counter() - started, 1)
             results["tickets"] = db.session.execute(select(func.count()).select_from(Ticket)).scalar()
-            # Exactly OPEN open tickets with running clocks, their alarms spread over ±4 hours of now.
-            now = utcnow()
+            if db.engine.dialect.name == "postgresql":
+                db.session.commit()
+                db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
+                db.session.commit()
+            # Exactly OPEN open tickets with running clocks, their alarms spread over ±4 hours of a
+            # school-day moment; half have used 75 % of a 4-hour target (a warning is due), half far
+            # more (escalation and breach are due).
+            now = utcnow().replace(hour=11, minute=0, second=0, microsecond=0)
+            while now.weekday() > 4:
+                now -= timedelta(days=1)
             db.session.execute(update(Ticket).where(Ticket.sla_next_check_at.isnot(None)).values(
                 sla_next_check_at=None, sla_warn_at=None, sla_escalate_at=None, status="closed"))
             recent = db.session.execute(select(Ticket.id).order_by(Ticket.id.desc()).limit(OPEN)).scalars().all()
             rng = random.Random(1)
-            for chunk in range(0, len(recent), 5000):
-                for tid in recent[chunk:chunk + 5000]:
-                    at = now + timedelta(minutes=rng.randint(-240, 240))
-                    db.session.execute(update(Ticket).where(Ticket.id == tid).values(
-                        status="assigned", closed_at=None, resolved_at=None, resolution_due_at=at + timedelta(hours=1),
-                        sla_warn_at=at, sla_escalate_at=at + timedelta(hours=1), sla_next_check_at=at,
-                        sla_clock_from=now - timedelta(hours=2), sla_target_minutes=240))
+            for n, tid in enumerate(recent):
+                at = now + timedelta(minutes=rng.randint(-240, 240))
+                clock_from = now - (timedelta(hours=3) if n % 2 else timedelta(days=3))
+                db.session.execute(update(Ticket).where(Ticket.id == tid).values(
+                    status="assigned", tier=1, closed_at=None, resolved_at=None, sla_breached_at=None,
+                    resolution_due_at=at + timedelta(hours=1), sla_warn_at=at, sla_escalate_at=at + timedelta(hours=1),
+                    sla_next_check_at=at, sla_clock_from=clock_from, sla_elapsed_minutes=0, sla_window_start=0,
+                    sla_warned_window=None, sla_target_minutes=240))
             db.session.commit()
             due_now = db.session.execute(select(func.count()).select_from(Ticket).where(
                 Ticket.sla_next_check_at <= now)).scalar()

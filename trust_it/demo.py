@@ -75,4 +75,8 @@ def seed(schools, users_per_school, name, years, tickets_per_pupil):
             started = time.perf_counter()
             count = seed_tickets(trust, years=years, per_pupil=tickets_per_pupil)
             jobs.commit()
+            if db.engine.dialect.name == "postgresql":
+                from sqlalchemy import text
+                db.session.execute(text("ANALYZE"))  # fresh statistics after a bulk load: good plans at once
+                jobs.commit()
             click.echo(f"{count} tickets over {years:g} years in {time.perf_counter() - started:.1f} s.")

@@ -81,6 +81,12 @@ class Ticket(SchoolScoped, db.Model):
         Index("ix_tickets_sla_next_check_at", "sla_next_check_at",
               postgresql_where=text("sla_next_check_at IS NOT NULL"),
               sqlite_where=text("sla_next_check_at IS NOT NULL")),
+        # Open tickets in id order (the API's cursor pages): a small index, whatever the closed history.
+        Index("ix_tickets_open_id", "id",
+              postgresql_where=text("status IN ('new', 'assigned', 'in_progress', 'awaiting_requester', "
+                                    "'escalated', 'reopened')"),
+              sqlite_where=text("status IN ('new', 'assigned', 'in_progress', 'awaiting_requester', "
+                                "'escalated', 'reopened')")),
         Index("ix_tickets_resolution_due_at", "resolution_due_at",
               postgresql_where=text("resolution_due_at IS NOT NULL"),
               sqlite_where=text("resolution_due_at IS NOT NULL")),
