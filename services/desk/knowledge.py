@@ -141,9 +141,21 @@ def paragraphs(body: str) -> list[list[str]]:
 
 # --- finding -----------------------------------------------------------------------------
 
+def _singular(word: str) -> str:
+    """A plain English singular, so "projectors" finds "projector" (matching is by substring,
+    so the singular still finds the plural)."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 def _terms(query: str) -> list[str]:
     words = re.findall(r"[\w'’-]+", (query or "").lower())
-    terms = [w for w in words if w not in STOP_WORDS and len(w) > 1][:8]
+    terms = [_singular(w) for w in words if w not in STOP_WORDS and len(w) > 1][:8]
     if not terms and (query or "").strip():
         terms = [" ".join((query or "").lower().split())[:100]]
     return list(dict.fromkeys(terms))

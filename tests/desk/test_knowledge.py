@@ -221,3 +221,15 @@ def test_the_trust_unpublishes_an_article(app, make, login_as):
     # A school's own editors cannot change the trust's articles from the school.
     tech = login_as(make.user(role="technician", school=oak))
     assert tech.get(f"/s/oak/guidance/{article.id}/edit").status_code == 404
+
+
+def test_a_plural_finds_the_singular(app, make):
+    from services.desk import knowledge
+    from tests.conftest import data as _data
+    oak = make.school("oak")
+    with _data(app):
+        knowledge.create_article(trust_id=oak.trust_id, school=None, title="The projector will not turn on",
+                                 body="Check the wall switch.", status="published", by=None)
+        found = [a.title for a in knowledge.search("Projectors", oak.id)]
+        assert found == ["The projector will not turn on"]
+        assert [a.title for a in knowledge.search("switches", oak.id)] == ["The projector will not turn on"]
