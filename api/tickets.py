@@ -17,6 +17,7 @@ from api.desk_schemas import (DecisionSchema, EscalationSchema, EventSchema, Tic
                               TicketDetailSchema, TicketPatchSchema, TicketQuery, TicketSchema)
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate
+from services.base import utcnow
 from services.desk import escalation as escalations
 from services.desk import tickets as desk
 from services.desk.errors import DeskError
@@ -24,7 +25,7 @@ from services.desk.models import OPEN_STATUSES, Category, Service, Ticket, Ticke
 from services.directory.models import Membership, School, User
 from services.directory.people import normalise_email
 from trust_it.extensions import db
-from trust_it.tenancy import ROLE_TIER, current_scope, scoped_get, utcnow
+from trust_it.tenancy import ROLE_TIER, current_scope, scoped_get
 
 PREFIX = "/tickets"
 blp = Blueprint("api_tickets", __name__, description="Service desk tickets, their history and escalations.")

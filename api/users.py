@@ -8,11 +8,12 @@ from api.auth import api_user
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate
 from api.schemas import MembershipSchema, UserQuery, UserSchema, UserUpdateSchema
+from services.base import utcnow
 from services.directory import people
 from services.directory.errors import DirectoryError
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
-from trust_it.tenancy import current_scope, scoped_get, utcnow
+from trust_it.tenancy import current_scope, scoped_get
 
 PREFIX = "/users"
 blp = Blueprint("api_users", __name__, description="People and their roles.")

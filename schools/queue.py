@@ -15,12 +15,12 @@ from schools import bp
 from schools.forms import BulkAssignForm
 from schools.tickets import (ACTORS, READERS, can_act, check_tier_for_assigning, chosen_user, due_label, priority_tag,
                              roles_here, status_tag, worker_choices)
+from services.base import utcnow
 from services.desk import queues, tickets
 from services.desk.errors import DeskError
 from services.desk.models import KINDS, OPEN_STATUSES, STATUSES, TIERS, Ticket
 from trust_it.access import requires_school_role
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 FILTERS = ("status", "priority", "assignee", "kind", "tier")
 ANY_STATUS = "any"

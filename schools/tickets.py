@@ -20,6 +20,7 @@ from sqlalchemy import select
 from schools import bp
 from schools.forms import (AssignForm, ClassifyForm, ConfirmForm, EscalateForm, HandBackForm, NewTicketForm, PriorityForm,
                            ReopenForm, ReplyForm, StatusForm, show_error)
+from services.base import utcnow
 from services.desk import attachments as files
 from services.desk import catalogue, escalation, knowledge, queues, sla, tickets
 from services.desk.errors import DeskError
@@ -28,7 +29,7 @@ from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIER_PHRA
 from services.directory.models import Membership, User
 from trust_it.access import requires_school_role
 from trust_it.extensions import db
-from trust_it.tenancy import current_scope, utcnow
+from trust_it.tenancy import current_scope
 
 # Who works tickets (tier 1 at the school, tiers 2 and 3 at the trust), who reads them, who may raise them.
 ACTORS = tickets.WORKER_ROLES

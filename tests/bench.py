@@ -74,12 +74,12 @@ def main() -> int:
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()
+        from services.base import utcnow
         from services.desk.generate import seed_tickets
         from services.desk.models import Ticket
         from services.desk.sweep import sla_sweep
         from services.directory.generate import seed_trust
         from services.directory.models import Membership, School, User
-        from trust_it.tenancy import utcnow
 
         with unscoped():
             started = time.perf_counter()

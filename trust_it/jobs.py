@@ -156,8 +156,9 @@ def run_task(name: str, ids: list, kwargs: dict, queue: str = "default", for_tru
 
 def _record_failure(name, ids, kwargs, queue, job_id, error, for_trust=None):
     from services.audit.models import JobFailure
+    from services.base import utcnow
     from trust_it.extensions import db
-    from trust_it.tenancy import unscoped, utcnow
+    from trust_it.tenancy import unscoped
 
     with unscoped():
         failure = None
@@ -178,8 +179,8 @@ def _resolve_failures(job_id):
     if not job_id:
         return
     from services.audit.models import JobFailure
+    from services.base import utcnow
     from trust_it.extensions import db
-    from trust_it.tenancy import utcnow
 
     for failure in db.session.execute(select(JobFailure).where(
             JobFailure.job_id == job_id, JobFailure.resolved_at.is_(None))).scalars():
@@ -189,7 +190,7 @@ def _resolve_failures(job_id):
 def retry_failure(failure, *, by=None):
     """Queue a failed job again by hand; the old record is closed."""
     from services.audit import log
-    from trust_it.tenancy import utcnow
+    from services.base import utcnow
 
     failure.resolved_at = utcnow()
     log.record("job.retried", f"Job {failure.task} queued again", actor=by)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from flask import abort, g, has_app_context
-from sqlalchemy import ForeignKey, and_, event, or_, select
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy import and_, event, or_, select
+from sqlalchemy.orm import Session, with_loader_criteria
 
+from services.base import SchoolScoped, TrustOrSchoolScoped, utcnow
+from services.directory.models import Membership, School
 from trust_it.extensions import db
 
 TRUST_ROLES = ("service_desk", "technical", "it_director", "trustee", "trust_admin", "edtech")
@@ -32,32 +33,6 @@ ROLE_LABELS = {
 # Tier of support each role works at (DESIGN.md §3).
 ROLE_TIER = {"technician": 1, "msp_engineer": 1, "edtech": 1,
              "service_desk": 2, "technical": 2, "it_director": 3}
-
-
-def utcnow() -> datetime:
-    """Naive UTC: SQLite keeps no time zone, so every stored timestamp is UTC without one."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class SchoolScoped:
-    """Mixin for rows that belong to one school; the ORM guard filters on `school_id`."""
-
-    @declared_attr
-    def school_id(cls) -> Mapped[int]:
-        return mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), nullable=False, index=True)
-
-
-class TrustOrSchoolScoped:
-    """Mixin for rows that are either trust-wide (school_id NULL) or one school's, such as
-    knowledge-base articles: visible when trust-wide in the user's trust, or of a school in scope."""
-
-    @declared_attr
-    def trust_id(cls) -> Mapped[int]:
-        return mapped_column(ForeignKey("trusts.id", ondelete="CASCADE"), nullable=False, index=True)
-
-    @declared_attr
-    def school_id(cls) -> Mapped[int | None]:
-        return mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), nullable=True, index=True)
 
 
 @dataclass(frozen=True)
@@ -95,8 +70,6 @@ NO_SCOPE = Scope()
 
 def scope_for(user) -> Scope:
     """Build the scope of a signed-in user from their unexpired memberships."""
-    from services.directory.models import Membership, School
-
     if user is None or not getattr(user, "active", False):
         return NO_SCOPE
     now = utcnow()
@@ -193,8 +166,6 @@ def _deny_by_default(state):
         return  # refreshing attributes of a row already loaded through the guard
     if state.session.info.get("tenancy_unscoped"):
         return
-    from services.directory.models import School
-
     ids = list(state.session.info.get("school_ids", ()))
     trust_id = state.session.info.get("trust_id", 0)
     # Lambdas stay free of calls: SQLAlchemy caches them and binds `ids` as a parameter.

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services.base import utcnow
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 
 class AuditEvent(db.Model):

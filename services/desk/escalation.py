@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.base import utcnow
 from services.desk import notify, sla
 from services.desk.errors import DeskError
 from services.desk.models import DECISIONS, TIERS, Escalation, Ticket
 from services.desk.tickets import event
 from services.directory.models import User
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 DECISION_KINDS = {"spend": "Spend", "policy": "Policy", "exception": "Exception to a standard", "change": "Change"}
 

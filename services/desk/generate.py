@@ -12,13 +12,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 
+from services.base import utcnow
 from services.desk import sla
 from services.desk.catalogue import ensure_defaults
 from services.desk.clock import DEFAULT_TARGETS, priority_for
 from services.desk.models import Category, Ticket, TicketEvent
 from services.directory.models import Membership, School, Trust
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 CATEGORY_WEIGHTS = {"Printing": 14, "Classroom AV": 16, "Wi-Fi and network": 9, "MIS": 8, "Accounts and MFA": 18,
                     "Devices": 14, "Software": 9, "Filtering and safeguarding": 3, "Security incident": 1,

@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, false, func, literal, or_, select, true, update
 from sqlalchemy.orm import selectinload
 
+from services.base import utcnow
 from services.desk import tickets
 from services.desk.errors import DeskError
 from services.desk.models import Article, ArticleOpening, Ticket, TicketArticle
 from services.directory.models import School, User
 from trust_it.extensions import db
-from trust_it.tenancy import Scope, utcnow
+from trust_it.tenancy import Scope
 
 STATUSES = {"draft": "Draft", "published": "Published"}
 DEFLECTION_WINDOW = timedelta(minutes=30)

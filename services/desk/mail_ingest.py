@@ -24,13 +24,14 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from services.base import utcnow
 from services.desk import attachments, tickets
 from services.desk.errors import DeskError
 from services.desk.models import Notification, Ticket, TicketEvent
 from services.directory import people
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
-from trust_it.tenancy import scope_for, utcnow
+from trust_it.tenancy import scope_for
 
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # Only a bracketed reference, as our notifications write it: a bare "INV-000123" in a subject is not ours.

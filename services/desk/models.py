@@ -8,8 +8,8 @@ from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Intege
                         text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services.base import SchoolScoped, TrustOrSchoolScoped, utcnow
 from trust_it.extensions import db
-from trust_it.tenancy import SchoolScoped, TrustOrSchoolScoped, utcnow
 
 KINDS = {"incident": "Something is broken", "request": "I need something", "guidance": "How do I…?"}
 STATUSES = {"new": "New", "assigned": "Assigned", "in_progress": "In progress",

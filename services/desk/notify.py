@@ -17,11 +17,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from services.base import utcnow
 from services.desk.models import Notification, Ticket
 from services.directory.models import Membership, User
 from trust_it import jobs
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

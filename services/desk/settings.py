@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from services.audit import log
+from services.base import utcnow
 from services.desk import catalogue, sla
 from services.desk.clock import DEFAULT_TARGETS, SCHOOL_DAY_MINUTES
 from services.desk.errors import DeskError
@@ -21,7 +22,7 @@ from services.desk.tickets import event
 from services.directory.models import Membership, School, Trust, User
 from trust_it import jobs
 from trust_it.extensions import db
-from trust_it.tenancy import TRUST_ROLES, utcnow
+from trust_it.tenancy import TRUST_ROLES
 
 PRIORITIES = (1, 2, 3, 4)
 NAME_MAX = 100

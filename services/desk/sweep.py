@@ -13,13 +13,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from services.base import utcnow
 from services.desk import notify, sla
 from services.desk.escalation import escalate
 from services.desk.models import TIER_PHRASES, Ticket
 from services.desk.tickets import event
 from trust_it.extensions import db
 from trust_it.jobs import periodic
-from trust_it.tenancy import utcnow
 
 BATCH = 500
 logger = logging.getLogger(__name__)

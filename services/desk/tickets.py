@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy import select, update
 
+from services.base import utcnow
 from services.desk import notify, sla
 from services.desk.clock import priority_for
 from services.desk.errors import DeskError
@@ -17,7 +18,7 @@ from services.desk.models import (IMPACTS, KINDS, OPEN_STATUSES, SOURCES, STATUS
                                   Service, Ticket, TicketEvent)
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
-from trust_it.tenancy import ROLE_TIER, utcnow
+from trust_it.tenancy import ROLE_TIER
 
 WORKER_ROLES = ("technician", "msp_engineer", "edtech", "service_desk", "technical", "it_director")
 TITLE_MAX = 200

@@ -11,12 +11,12 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
+from services.base import utcnow
 from services.desk import tickets as ticket_service
 from services.desk.errors import DeskError
 from services.desk.models import KINDS, Ticket, TrainingSession, TrainingTicket
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 TOPIC_MAX = 200
 MAX_ATTENDEES = 500

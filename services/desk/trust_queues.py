@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from services.base import utcnow
 from services.desk.models import OPEN_STATUSES, Escalation, Notification, Ticket
 from services.directory.models import School
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 # The moment a tier-2 ticket is due: its resolution target, else (clock paused, or already
 # breached and stopped) the moment it would go to the IT director. Resolution comes first

@@ -14,13 +14,13 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from services.base import utcnow
 from services.desk import tickets as ticket_service
 from services.desk.errors import DeskError
 from services.desk.models import Ticket, Visit, VisitTicket
 from services.desk.training import parse_references
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 STATUSES = {"planned": "Planned", "done": "Done", "cancelled": "Cancelled"}
 ROLES = ("technician", "msp_engineer", "school_lead", "service_desk", "technical", "it_director", "trust_admin")

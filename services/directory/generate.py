@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
+from services.base import utcnow
 from services.directory import people, schools as school_service, signin
 from services.directory.bank_holidays import between as bank_holidays_between
 from services.directory.models import Closure, Membership, School, Term, Trust, User, WorkingHours
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 DEMO_PASSWORD = "demo-password-2026"
 

@@ -8,8 +8,8 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignK
                         String, Time, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services.base import SchoolScoped, utcnow
 from trust_it.extensions import db
-from trust_it.tenancy import SchoolScoped, utcnow
 
 PHASES = ("Nursery", "Primary", "Middle deemed primary", "Middle deemed secondary", "Secondary",
           "All-through", "16 plus", "Not applicable")

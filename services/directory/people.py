@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.audit import log
+from services.base import utcnow
 from services.directory.errors import DirectoryError
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
-from trust_it.tenancy import ALL_ROLES, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES, utcnow
+from trust_it.tenancy import ALL_ROLES, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES
 
 MIN_PASSWORD = 12
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.audit import log
+from services.base import utcnow
 from services.directory.models import Membership
 from trust_it.extensions import db
 from trust_it.jobs import periodic
-from trust_it.tenancy import ROLE_LABELS, utcnow
+from trust_it.tenancy import ROLE_LABELS
 
 
 @periodic("memberships.record_expired", every=300)

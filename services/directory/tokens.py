@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from services.audit import log
+from services.base import utcnow
 from services.directory.errors import DirectoryError
 from services.directory.models import ApiToken, User
 from trust_it.extensions import db
-from trust_it.tenancy import utcnow
 
 PREFIX = "tit_"
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from services.base import utcnow
 from services.desk import knowledge
 from services.desk.models import Article, ArticleOpening, TicketArticle
 from services.directory.models import School
 from tests.conftest import data
-from trust_it.tenancy import utcnow
 
 PROJECTOR = {"title": "Connect your laptop to the classroom projector",
              "body": "Plug the HDMI cable into the side of the laptop.\n\nPress Windows and P, then choose "

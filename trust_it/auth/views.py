@@ -8,12 +8,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 
 from services.audit import log
+from services.base import utcnow
 from services.directory import people, signin
 from trust_it.auth import microsoft
 from trust_it.auth.forms import LoginForm
 from trust_it.auth.id_token import IdTokenError
 from trust_it.extensions import db, limiter
-from trust_it.tenancy import unscoped, utcnow
+from trust_it.tenancy import unscoped
 
 bp = Blueprint("auth", __name__)
 logger = logging.getLogger(__name__)

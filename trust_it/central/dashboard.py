@@ -2,13 +2,14 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from services.audit import log
+from services.base import utcnow
 from services.desk import trust_queues
 from services.directory.models import Membership, School
 from trust_it.access import TRUST_STAFF, requires_trust_role
 from trust_it.central import bp
 from trust_it.central.helpers import current_trust
 from trust_it.extensions import db
-from trust_it.tenancy import current_scope, utcnow
+from trust_it.tenancy import current_scope
 
 
 @bp.get("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from services.base import utcnow
 from services.desk import escalation as escalation_service
 from services.desk import notify, tickets, trust_queues
 from services.desk.errors import DeskError
@@ -18,7 +19,7 @@ from trust_it.central import bp
 from trust_it.central.desk_forms import DecisionForm
 from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error, current_trust
-from trust_it.tenancy import current_scope, get_or_404, utcnow
+from trust_it.tenancy import current_scope, get_or_404
 
 PAGE = 50
 QUEUE_ROLES = ("service_desk", "technical", "it_director", "trust_admin")

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from schools.guidance import ArticleForm
+from services.base import utcnow
 from services.desk import knowledge
 from services.desk.errors import DeskError
 from services.desk.models import Article
@@ -13,7 +14,7 @@ from services.directory import schools as school_service
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
 from trust_it.central.helpers import attach_error, current_trust
-from trust_it.tenancy import scoped_get, utcnow
+from trust_it.tenancy import scoped_get
 
 EDITORS = knowledge.TRUST_EDITORS
 DEFLECTION_DAYS = 90
