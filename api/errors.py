@@ -1,9 +1,9 @@
 from flask_smorest import abort
 
-from services.directory.errors import DirectoryError
+from services.errors import ServiceError
 
 
-def unprocessable(exc: DirectoryError):
+def unprocessable(exc: ServiceError):
     """A service's refusal as a 422 naming the field(s), like marshmallow's own errors."""
     problems = getattr(exc, "errors", None) or {exc.field or "_schema": exc.message}
     abort(422, message=exc.message, errors={"json": {k or "_schema": [v] for k, v in problems.items()}})

@@ -13,15 +13,6 @@ IMPACT_CHOICES = [(k, v) for k, v in IMPACTS.items()]
 URGENCY_CHOICES = [(k, v) for k, v in URGENCIES.items()]
 
 
-def show_error(form, exc) -> None:
-    """Show a service's error (message, field) beside the field it names, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 class NewTicketForm(FlaskForm):
     title = StringField("What's wrong?", validators=[
         DataRequired("Say in a few words what is wrong or what you need."),

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from schools import bp
 from schools.forms import (AssignForm, ClassifyForm, ConfirmForm, EscalateForm, HandBackForm, NewTicketForm, PriorityForm,
-                           ReopenForm, ReplyForm, StatusForm, show_error)
+                           ReopenForm, ReplyForm, StatusForm)
 from services.base import utcnow
 from services.desk import attachments as files
 from services.desk import catalogue, escalation, knowledge, queues, sla, tickets
@@ -28,6 +28,7 @@ from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIER_PHRA
                                   Service, Ticket, TicketEvent)
 from services.directory.models import Membership, User
 from trust_it.access import requires_school_role
+from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
 from trust_it.tenancy import current_scope
 
@@ -165,7 +166,7 @@ def ticket_new():
         try:
             ticket = _raise(form)
         except DeskError as exc:
-            show_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(f"Request {ticket.reference} raised. We have emailed you a copy; follow it here.", "success")
             return redirect(url_for(".ticket", ticket_id=ticket.id))
@@ -330,7 +331,7 @@ def _submit(ticket: Ticket, form_name: str, form, action):
         try:
             message = action(ticket, form)
         except DeskError as exc:
-            show_error(form, exc)
+            attach_error(form, exc)
         else:
             return _done(ticket, message)
     return _ticket_page(ticket, 422, **{form_name: form})

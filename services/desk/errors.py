@@ -1,7 +1,5 @@
-class DeskError(ValueError):
-    """A rule of the service desk was broken; the message is a sentence a user can read."""
+from services.errors import ServiceError
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+
+class DeskError(ServiceError):
+    """A rule of the service desk was broken."""

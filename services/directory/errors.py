@@ -1,7 +1,5 @@
-class DirectoryError(ValueError):
-    """A rule of the directory was broken; the message is a sentence a user can read."""
+from services.errors import ServiceError
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+
+class DirectoryError(ServiceError):
+    """A rule of the directory was broken."""
