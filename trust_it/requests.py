@@ -27,6 +27,15 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _api_message(exc, default: str) -> str:
+    """The API's own words: flask-smorest's abort(…, message=…) keeps them in `exc.data`,
+    a plain abort(status, text) in `exc.description`."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict) and data.get("message"):
+        return data["message"]
+    return getattr(exc, "description", None) or default
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def _scope_request():
@@ -72,7 +81,7 @@ def install(app: Flask) -> None:
     def _error(status: int, title: str, message: str):
         def handler(exc):
             if _wants_json():
-                return jsonify(code=status, status=title, message=getattr(exc, "description", message)), status
+                return jsonify(code=status, status=title, message=_api_message(exc, message)), status
             return render_template("error.html", status=status, title=title, message=message), status
         return handler
 
