@@ -243,6 +243,15 @@ def make(app):
     return Factory(app)
 
 
+def bearer(app, user) -> dict:
+    """Headers that call the API with a fresh token of `user`."""
+    from services.directory import tokens
+    from services.directory.models import User
+    with data(app) as s:
+        _, secret = tokens.create_token(s.get(User, user.id), name="test script")
+    return {"Authorization": f"Bearer {secret}"}
+
+
 def login(client, user, password=PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.text

@@ -1,13 +1,5 @@
 """The API answers a refusal in its own words, not Werkzeug's default text."""
-from services.directory import tokens
-from services.directory.models import User
-from tests.conftest import data
-
-
-def bearer(app, user):
-    with data(app) as s:
-        _, secret = tokens.create_token(s.get(User, user.id), name="desk script")
-    return {"Authorization": f"Bearer {secret}"}
+from tests.conftest import bearer
 
 
 def test_a_missing_ticket_says_so(app, client, make):
