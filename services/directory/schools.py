@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from services.audit import log
 from services.directory.errors import DirectoryError
@@ -46,9 +46,10 @@ def _unique_prefix(slug: str) -> str:
     return prefix
 
 
-def validate_fields(values: dict, *, school: School | None = None) -> dict:
+def validate_fields(values: dict, *, school: School | None = None, trust_id: int | None = None) -> dict:
     """Check a school's fields; returns cleaned values, or raises one DirectoryError that names
-    every wrong field (`.errors`), so a form shows all its mistakes at once."""
+    every wrong field (`.errors`), so a form shows all its mistakes at once. `trust_id` is the
+    trust of the school being added (an edited school names its own)."""
     clean = dict(values)
     problems: dict[str, str] = {}
 
@@ -104,7 +105,7 @@ def validate_fields(values: dict, *, school: School | None = None) -> dict:
         if bad:
             fail("email_domains", f"“{bad[0]}” is not an email domain like oakwood.sch.uk.")
         else:
-            owner = _domain_owner(domains, school)
+            owner = _domain_owner(domains, school, school.trust_id if school is not None else trust_id)
             if owner:
                 fail("email_domains", f"{owner[0]} already belongs to {owner[1]}: a domain decides a person's "
                                       "school at sign-in, so it can belong to one school only.")
@@ -123,18 +124,20 @@ def validate_fields(values: dict, *, school: School | None = None) -> dict:
     return clean
 
 
-def _domain_owner(domains: list[str], school: School | None) -> tuple[str, str] | None:
-    """(domain, school name) of a domain another school already has, across the deployment."""
+def _domain_owner(domains: list[str], school: School | None, trust_id: int | None) -> tuple[str, str] | None:
+    """(domain, owner) of a domain another school already has, across the deployment. The owner is
+    named only within the same trust: another trust's school names are not ours to show."""
     if not domains:
         return None
+    name_if_ours = case((School.trust_id == trust_id, School.name), else_=None)
     with unscoped():
-        rows = db.session.execute(select(School.id, School.name, School.email_domains)).all()
+        rows = db.session.execute(select(School.id, name_if_ours, School.email_domains)).all()
     for sid, name, theirs in rows:
         if school is not None and sid == school.id:
             continue
         clash = set(domains) & set(theirs or [])
         if clash:
-            return sorted(clash)[0], name
+            return sorted(clash)[0], name or "a school of another trust"
     return None
 
 
@@ -148,7 +151,7 @@ def create_school(trust: Trust, *, by=None, **values) -> School:
 def _create_school(trust: Trust, *, by=None, **values) -> School:
     values.setdefault("slug", None)
     clean = validate_fields({"phase": "Primary", "support_model": "in_house", "email_domains": [],
-                             "timezone": "Europe/London", **values})
+                             "timezone": "Europe/London", **values}, trust_id=trust.id)
     if not clean.get("slug"):
         clean["slug"] = _unique_slug(slugify(clean["name"]))
     clean["ticket_prefix"] = _unique_prefix(clean["slug"])
