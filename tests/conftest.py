@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from trust_it import create_app
@@ -175,6 +175,26 @@ def data(app):
             from trust_it.jobs import run_deferred_inline
             run_deferred_inline()  # as the request cycle and the job wrapper do after their commit
         db.session.remove()
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as statements:` collects the SQL sent to the database inside the block."""
+    @contextmanager
+    def counting():
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def listener(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    return counting
 
 
 # --- factories --------------------------------------------------------------------------------

@@ -3,13 +3,12 @@ resolve, escalate."""
 import html
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from services.desk import escalation, queues, tickets
 from services.desk.models import Escalation, Notification, Ticket
 from services.directory.models import User
 from tests.conftest import data
-from trust_it.extensions import db
 
 MONDAY_9AM = datetime(2026, 3, 2, 9, 0)  # in term time by default: the school has no term dates yet
 
@@ -63,22 +62,15 @@ def test_walking_the_queue_page_by_page_shows_each_ticket_once_in_order(app, mak
         assert dues == sorted(dues)
 
 
-def test_the_queue_costs_the_same_few_queries_for_many_tickets(app, make, login_as):
+def test_the_queue_costs_the_same_few_queries_for_many_tickets(app, make, login_as, count_queries):
     oak = make.school("oak")
     teacher, tech = make.user(role="staff", school=oak), make.user(role="technician", school=oak)
     client = login_as(tech)
 
     def statements():
-        count = []
-        listener = lambda *args: count.append(1)  # noqa: E731
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with count_queries() as seen:
             assert client.get("/s/oak/queue").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(count)
+        return len(seen)
 
     for n in range(2):
         make.ticket(oak, teacher, title=f"Early {n}")
