@@ -7,7 +7,7 @@ from sqlalchemy import select
 from api.auth import api_user
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate
-from services.desk import knowledge
+from services.desk import knowledge, permissions
 from services.desk.errors import DeskError
 from services.desk.models import Article
 from services.directory.models import School
@@ -58,7 +58,7 @@ def _article_or_404(article_id) -> Article:
 
 
 def _may_edit_or_403(school_id):
-    if not knowledge.can_edit(current_scope(), school_id):
+    if not permissions.may_edit_article(current_scope(), school_id):
         abort(403, message="Your role does not include writing this guidance.")
 
 

@@ -17,35 +17,28 @@ from api.desk_schemas import (DecisionSchema, EscalationSchema, EventSchema, Tic
                               TicketDetailSchema, TicketPatchSchema, TicketQuery, TicketSchema)
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate
-from services.base import utcnow
 from services.desk import escalation as escalations
+from services.desk import permissions
 from services.desk import tickets as desk
 from services.desk.errors import DeskError
 from services.desk.models import OPEN_STATUSES, Category, Service, Ticket, TicketEvent
-from services.directory.models import Membership, School, User
+from services.directory.models import School, User
 from services.directory.people import normalise_email
 from trust_it.extensions import db
-from trust_it.tenancy import ROLE_TIER, current_scope, scoped_get
+from trust_it.tenancy import current_scope, scoped_get
 
 PREFIX = "/tickets"
 blp = Blueprint("api_tickets", __name__, description="Service desk tickets, their history and escalations.")
 
-# School roles count at their school; trust roles at every school of the trust (Scope.roles_at merges them).
-# The trust administrator manages people and settings, not tickets (as on the web pages).
-WORKERS = frozenset({"technician", "msp_engineer", "edtech", "service_desk", "technical", "it_director"})
-READERS = WORKERS | {"school_lead"}
-
-
-def _roles(school_id):
-    return current_scope().roles_at(school_id)
+# Who may do what is services/desk/permissions.py's, shared with the web pages.
 
 
 def _is_worker(ticket):
-    return bool(_roles(ticket.school_id) & WORKERS)
+    return permissions.may_work(current_scope(), ticket)
 
 
 def _reads_all(school_id):
-    return bool(_roles(school_id) & READERS)
+    return permissions.may_read_all(current_scope(), school_id)
 
 
 def _trustee_only():
@@ -67,7 +60,7 @@ def _ticket_or_404(ticket_id) -> Ticket:
         abort(404, message="No such ticket.")
     if _trustee_only():
         abort(403, message="Trustees see the service desk's figures in board reports, not tickets.")
-    if not _reads_all(ticket.school_id) and ticket.requester_id != api_user().id:
+    if not permissions.may_read(current_scope(), ticket):
         abort(404, message="No such ticket.")
     return ticket
 
@@ -150,13 +143,7 @@ def _assignable(ticket, assignee_id):
     """Someone who works this school's tickets: a worker role at the school or across the trust."""
     if assignee_id is None:
         return None
-    now = utcnow()
-    works_here = select(Membership.user_id).where(
-        Membership.role.in_(WORKERS), (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
-        (Membership.school_id == ticket.school_id) | (Membership.trust_id == ticket.school.trust_id))
-    user = db.session.execute(select(User).where(
-        User.id == assignee_id, User.trust_id == ticket.school.trust_id, User.active.is_(True),
-        User.id.in_(works_here))).scalar()
+    user = db.session.execute(desk.workers_of(ticket.school).where(User.id == assignee_id)).scalar()
     if user is None:
         raise DeskError("Assign to someone in the IT team who works on this school's tickets.", "assignee_id")
     return user
@@ -181,10 +168,10 @@ class Tickets(MethodView):
             abort(403, message="Trustees cannot raise tickets.")
         try:
             school = _school_for_new_ticket(data.get("school_id"))
-            roles = _roles(school.id) - {"trustee"}
-            if not roles:
+            if not permissions.may_raise(current_scope(), school.id):
                 abort(403, message="You have no role at this school.")
-            requester, requester_email = _requester_for(data, school, bool(roles & WORKERS))
+            requester, requester_email = _requester_for(
+                data, school, permissions.may_raise_for_others(current_scope(), school.id))
             return desk.create_ticket(
                 school, requester=requester, requester_email=requester_email, title=data["title"],
                 description=data["description"], kind=data["kind"], impact=data["impact"],
@@ -223,6 +210,7 @@ class TicketById(MethodView):
                         category=_from_catalogue(Category, data.get("category_id", ticket.category_id), "category_id"),
                         service=_from_catalogue(Service, data.get("service_id", ticket.service_id), "service_id"))
                 if "assignee_id" in data:
+                    permissions.check_assign(current_scope(), ticket)
                     desk.assign(ticket, _assignable(ticket, data["assignee_id"]), by=me)
                 if "status" in data:
                     desk.change_status(ticket, data["status"], by=me)
@@ -261,14 +249,15 @@ class TicketComments(MethodView):
         """Reply (public, the default) or write an internal note (`public: false`, the IT team).
         The requester's reply restarts a clock paused while awaiting them."""
         ticket = _ticket_or_404(ticket_id)
-        me = api_user()
-        is_requester = ticket.requester_id == me.id
-        if not (is_requester or _is_worker(ticket)):
+        scope = current_scope()
+        if not permissions.may_reply(scope, ticket):
             abort(403, message="Only the requester and the IT team can add to a ticket.")
+        is_requester = permissions.is_requester(scope, ticket)
         try:
-            if not data["public"] and not _is_worker(ticket):
+            if not data["public"] and not permissions.may_work(scope, ticket):
                 raise DeskError("Only the IT team writes internal notes.", "public")
-            return desk.reply(ticket, by=me, body=data["body"], public=data["public"], from_requester=is_requester)
+            return desk.reply(ticket, by=api_user(), body=data["body"], public=data["public"],
+                              from_requester=is_requester)
         except DeskError as exc:
             unprocessable(exc)
 
@@ -285,18 +274,13 @@ class TicketEscalations(MethodView):
     @blp.arguments(EscalationSchema)
     @blp.response(201, EscalationSchema)
     def post(self, data, ticket_id):
-        """Escalate to the tier above yours with a reason: the school's IT people to tier 2, the
-        trust's service desk and technical team to tier 3 (a decision of the IT director)."""
+        """Escalate one tier up with a reason: anyone in the IT team passes a school's ticket (tier 1)
+        to the trust's team (tier 2); the trust's team passes theirs to the IT director (tier 3)."""
         ticket = _ticket_or_404(ticket_id)
         _worker_or_403(ticket, "Only the IT team escalates tickets.")
-        tiers = {ROLE_TIER[r] for r in _roles(ticket.school_id) if r in ROLE_TIER}
-        if data["to_tier"] - 1 not in tiers:
-            if 3 in tiers:
-                abort(403, message="The IT director decides escalated tickets rather than escalating them.")
-            abort(403, message="You can escalate to the tier above yours only.")
         try:
             return escalations.escalate(ticket, by=api_user(), to_tier=data["to_tier"], reason=data["reason"],
-                                        decision_kind=data["decision_kind"])
+                                        decision_kind=data["decision_kind"], scope=current_scope())
         except DeskError as exc:
             unprocessable(exc)
 
@@ -309,9 +293,10 @@ class TicketDecision(MethodView):
         """The IT director's decision on a ticket escalated to tier 3; the ticket returns to the
         tier that escalated it."""
         ticket = _ticket_or_404(ticket_id)
-        if "it_director" not in _roles(ticket.school_id):
+        if not permissions.may_decide(current_scope(), ticket):
             abort(403, message="Only the IT director records decisions.")
         try:
-            return escalations.decide(ticket, by=api_user(), decision=data["decision"], text=data["text"])
+            return escalations.decide(ticket, by=api_user(), decision=data["decision"], text=data["text"],
+                                      scope=current_scope())
         except DeskError as exc:
             unprocessable(exc)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from api.auth import api_user
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate
+from services.desk import permissions
 from services.desk import visits as visit_service
 from services.desk.errors import DeskError
 from services.desk.models import Visit
@@ -54,11 +55,11 @@ class VisitListQuery(PageArgs):
 def _visit_schools() -> list[int]:
     """Schools whose visits the caller may see (visits are for the people who work on IT)."""
     scope = current_scope()
-    return [sid for sid in scope.school_ids if scope.roles_at(sid).intersection(visit_service.ROLES)]
+    return [sid for sid in scope.school_ids if permissions.may_read_visits(scope, sid)]
 
 
 def _may_write(school_id: int) -> None:
-    if not current_scope().roles_at(school_id).intersection(visit_service.WRITE_ROLES):
+    if not permissions.may_plan_visits(current_scope(), school_id):
         abort(403, message="Your role may read visits but not plan or change them.")
 
 
@@ -104,7 +105,7 @@ class Visits(MethodView):
             unprocessable(DeskError("No such school, or you do not support it.", "school_id"))
         _may_write(school.id)
         engineer = api_user() if data.get("engineer_id") is None else db.session.get(User, data["engineer_id"])
-        if engineer is None or engineer.id not in {e.id for e in visit_service.engineers(school)}:
+        if engineer is None or engineer.id not in {e.id for e in visit_service.engineer_choices(school, api_user())}:
             unprocessable(DeskError("Choose an engineer who supports this school.", "engineer_id"))
         try:
             visit = visit_service.plan_visit(school, engineer=engineer, starts_at=_utc(data["starts_at"]),

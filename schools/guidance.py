@@ -9,10 +9,9 @@ from werkzeug.routing import BuildError
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
-from services.desk import knowledge, training
+from services.desk import knowledge, permissions, training
 from services.desk.errors import DeskError
 from services.desk.models import Ticket, TrainingSession
-from services.desk.tickets import WORKER_ROLES
 from services.directory.models import User
 from trust_it.access import requires_school_role
 from trust_it.central.helpers import attach_error
@@ -21,9 +20,6 @@ from trust_it.tenancy import current_scope, get_or_404
 from schools import bp
 from schools.views import EVERYONE
 
-EDITORS = tuple(sorted(set(knowledge.SCHOOL_EDITORS) | set(knowledge.TRUST_EDITORS)))
-TRAINING_EDITORS = ("edtech", "school_lead", "it_director")
-TRAINING_READERS = TRAINING_EDITORS + ("technician", "msp_engineer", "service_desk", "technical", "trust_admin")
 
 
 class ArticleForm(FlaskForm):
@@ -73,7 +69,7 @@ def guidance():
     query = (request.args.get("q") or "").strip()[:200]
     results = knowledge.search(query, g.school.id) if query else []
     scope = current_scope()
-    may_write = bool(scope.roles_at(g.school.id).intersection(EDITORS))
+    may_write = permissions.may_edit_article(scope, g.school.id)
     return render_template("schools/guidance/index.html", school=g.school, query=query, results=results,
                            popular=[] if query else knowledge.popular(g.school.id), may_write=may_write,
                            new_ticket_url=new_ticket_url(),
@@ -96,8 +92,8 @@ def article(article_id):
     scope = current_scope()
     return render_template("schools/guidance/article.html", school=g.school, article=item,
                            paragraphs=knowledge.paragraphs(item.body), new_ticket_url=new_ticket_url(),
-                           may_edit=item.school_id == g.school.id and knowledge.can_edit(scope, item.school_id),
-                           may_edit_trust=item.school_id is None and knowledge.can_edit(scope, None))
+                           may_edit=item.school_id == g.school.id and permissions.may_edit_article(scope, item.school_id),
+                           may_edit_trust=item.school_id is None and permissions.may_edit_article(scope, None))
 
 
 # --- writing the school's articles ----------------------------------------------------------
@@ -108,7 +104,7 @@ def _fields(form) -> dict:
 
 
 @bp.route("/guidance/new", methods=["GET", "POST"])
-@requires_school_role(*EDITORS)
+@requires_school_role(*permissions.ARTICLE_EDITORS)
 def article_new():
     form = ArticleForm()
     if form.validate_on_submit():
@@ -126,11 +122,13 @@ def article_new():
 
 
 @bp.route("/guidance/<int:article_id>/edit", methods=["GET", "POST"])
-@requires_school_role(*EDITORS)
+@requires_school_role(*permissions.ARTICLE_EDITORS)
 def article_edit(article_id):
     item = _article_or_404(article_id)
     if item.school_id != g.school.id:
         abort(404)  # trust-wide articles are edited on the trust's pages
+    if not permissions.may_edit_article(current_scope(), item.school_id):
+        abort(403)
     form = ArticleForm(obj=item)
     if form.validate_on_submit():
         try:
@@ -149,7 +147,7 @@ def article_edit(article_id):
 # --- answering a request with an article ----------------------------------------------------
 
 @bp.route("/tickets/<int:ticket_id>/articles", methods=["GET", "POST"])
-@requires_school_role(*WORKER_ROLES)
+@requires_school_role(*permissions.WORKERS)
 def ticket_articles(ticket_id):
     ticket = get_or_404(Ticket, ticket_id)
     if ticket.school_id != g.school.id:
@@ -209,15 +207,15 @@ def _training_fields(form: TrainingForm) -> dict:
 
 
 @bp.get("/training")
-@requires_school_role(*TRAINING_READERS)
+@requires_school_role(*permissions.TRAINING_READERS)
 def training_list():
-    may_write = bool(current_scope().roles_at(g.school.id).intersection(TRAINING_EDITORS))
+    may_write = permissions.may_record_training(current_scope(), g.school.id)
     return render_template("schools/guidance/training_list.html", school=g.school,
                            sessions=training.sessions_of(g.school), may_write=may_write)
 
 
 @bp.route("/training/new", methods=["GET", "POST"])
-@requires_school_role(*TRAINING_EDITORS)
+@requires_school_role(*permissions.TRAINING_EDITORS)
 def training_new():
     form = _training_form()
     if form.validate_on_submit():
@@ -233,12 +231,12 @@ def training_new():
 
 
 @bp.route("/training/<int:training_id>", methods=["GET", "POST"])
-@requires_school_role(*TRAINING_READERS)
+@requires_school_role(*permissions.TRAINING_READERS)
 def training_detail(training_id):
     session = get_or_404(TrainingSession, training_id)
     if session.school_id != g.school.id:
         abort(404)
-    may_write = bool(current_scope().roles_at(g.school.id).intersection(TRAINING_EDITORS))
+    may_write = permissions.may_record_training(current_scope(), g.school.id)
     if request.method == "POST" and not may_write:
         abort(403)
     form = _training_form(session) if may_write else None

@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from schools import bp
 from schools.forms import BulkAssignForm
-from schools.tickets import (ACTORS, READERS, can_act, check_tier_for_assigning, chosen_user, due_label, priority_tag,
-                             roles_here, status_tag, worker_choices)
+from schools.tickets import can_act, chosen_user, due_label, priority_tag, roles_here, status_tag, worker_choices
 from services.base import utcnow
-from services.desk import queues, tickets
+from services.desk import permissions, queues, tickets
 from services.desk.errors import DeskError
 from services.desk.models import KINDS, OPEN_STATUSES, STATUSES, TIERS, Ticket
 from trust_it.access import requires_school_role
 from trust_it.extensions import db
+from trust_it.tenancy import current_scope
 
 FILTERS = ("status", "priority", "assignee", "kind", "tier")
 ANY_STATUS = "any"
@@ -93,13 +93,13 @@ def _queue_page(args, form: BulkAssignForm | None = None, status: int = 200, err
 
 
 @bp.get("/queue")
-@requires_school_role(*READERS)
+@requires_school_role(*permissions.READERS)
 def queue():
     return _queue_page(request.args)
 
 
 @bp.post("/queue/assign")
-@requires_school_role(*ACTORS)
+@requires_school_role(*permissions.WORKERS)
 def queue_assign():
     form = BulkAssignForm()
     form.assignee_id.choices = worker_choices()
@@ -115,7 +115,7 @@ def queue_assign():
                                 .order_by(Ticket.id)).scalars().all()
     try:
         for ticket in chosen:
-            check_tier_for_assigning(ticket)
+            permissions.check_assign(current_scope(), ticket)
             tickets.assign(ticket, person, by=current_user)
     except DeskError as exc:
         return _queue_page(shown, form, 422, exc.message)

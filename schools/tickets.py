@@ -22,22 +22,17 @@ from schools.forms import (AssignForm, ClassifyForm, ConfirmForm, EscalateForm, 
                            ReopenForm, ReplyForm, StatusForm)
 from services.base import utcnow
 from services.desk import attachments as files
-from services.desk import catalogue, escalation, knowledge, queues, sla, tickets
+from services.desk import catalogue, escalation, knowledge, permissions, queues, sla, tickets
 from services.desk.errors import DeskError
 from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIER_PHRASES, TIERS, URGENCIES, Attachment, Category,
                                   Service, Ticket, TicketEvent)
-from services.directory.models import Membership, User
+from services.directory.models import User
 from trust_it.access import requires_school_role
 from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
 from trust_it.tenancy import current_scope
 
-# Who works tickets (tier 1 at the school, tiers 2 and 3 at the trust), who reads them, who may raise them.
-ACTORS = tickets.WORKER_ROLES
-TRUST_TIER = ("service_desk", "technical", "it_director")
-READERS = ACTORS + ("school_lead",)
-RAISERS = ("staff",) + READERS + ("trust_admin",)
-SCHOOL_WORKER_ROLES = ("technician", "msp_engineer", "edtech")
+# Who may do what is services/desk/permissions.py's, shared with the API.
 ME = "me"
 UNASSIGNED = ""
 
@@ -53,11 +48,11 @@ def roles_here() -> frozenset[str]:
 
 
 def can_read_all() -> bool:
-    return bool(roles_here().intersection(READERS))
+    return permissions.may_read_all(current_scope(), g.school.id)
 
 
 def can_act() -> bool:
-    return bool(roles_here().intersection(ACTORS))
+    return permissions.may_work_at(current_scope(), g.school.id)
 
 
 def _span(minutes: int) -> str:
@@ -95,15 +90,8 @@ def priority_tag(priority: int) -> Markup:
 
 
 def worker_choices(extra: list[User] = ()) -> list[tuple[str, str]]:
-    """"Me", the school's technicians, MSP engineers and educational technologists, and anyone already assigned."""
-    now = utcnow()
-    current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
-    people = db.session.execute(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(current, User.active.is_(True),
-               ((Membership.school_id == g.school.id) & Membership.role.in_(SCHOOL_WORKER_ROLES))
-               | ((Membership.trust_id == g.school.trust_id) & Membership.role.in_(TRUST_TIER)))
-        .order_by(User.display_name)).unique().scalars().all()
+    """"Me", the people who work the school's tickets, and anyone already assigned."""
+    people = db.session.execute(tickets.workers_of(g.school).order_by(User.display_name)).scalars().all()
     seen = {current_user.id}
     choices = [(ME, f"Me ({current_user.display_name})")]
     for user in list(people) + [u for u in extra if u is not None]:
@@ -111,12 +99,6 @@ def worker_choices(extra: list[User] = ()) -> list[tuple[str, str]]:
             seen.add(user.id)
             choices.append((str(user.id), user.display_name))
     return choices
-
-
-def check_tier_for_assigning(ticket: Ticket) -> None:
-    """A ticket with the trust's team is theirs to assign; the school keeps seeing it."""
-    if ticket.tier > 1 and not roles_here().intersection(TRUST_TIER):
-        raise DeskError(f"{ticket.reference} is with the {TIERS[ticket.tier]}: they assign it.", "assignee_id")
 
 
 def chosen_user(value: str) -> User | None:
@@ -155,7 +137,7 @@ def _category_choices() -> list[tuple[str, str]]:
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def ticket_new():
     form = NewTicketForm()
     form.category_id.choices = _category_choices()
@@ -196,7 +178,7 @@ def _guidance_url(article) -> str:
 
 
 @bp.get("/tickets")
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def my_tickets():
     before = request.args.get("before", type=int)
     page = queues.my_tickets(current_user, g.school.id, before=before)
@@ -214,7 +196,7 @@ def load_ticket(ticket_id: int) -> Ticket:
     ticket = db.session.execute(stmt).scalar_one_or_none()
     if ticket is None or ticket.school_id != g.school.id:
         abort(404)
-    if not can_read_all() and ticket.requester_id != current_user.id:
+    if not permissions.may_read(current_scope(), ticket):
         abort(404)
     return ticket
 
@@ -224,19 +206,11 @@ def _is_requester(ticket: Ticket) -> bool:
 
 
 def _escalation_target(ticket: Ticket) -> int | None:
-    """The tier this person may escalate the ticket to, if any."""
-    roles = roles_here()
-    if not ticket.is_open:
-        return None
-    if ticket.tier == 1 and roles.intersection(ACTORS):
-        return 2
-    if ticket.tier == 2 and roles.intersection(TRUST_TIER):
-        return 3
-    return None
+    return permissions.escalation_target(current_scope(), ticket)
 
 
 def _can_hand_back(ticket: Ticket) -> bool:
-    return ticket.tier > 1 and bool(roles_here().intersection(TRUST_TIER))
+    return permissions.may_hand_back(current_scope(), ticket)
 
 
 def _forms(ticket: Ticket, given: dict) -> dict:
@@ -290,7 +264,7 @@ def _answer_url(ticket: Ticket) -> str | None:
 
 
 @bp.get("/tickets/<int:ticket_id>")
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def ticket(ticket_id):
     return _ticket_page(load_ticket(ticket_id))
 
@@ -338,12 +312,14 @@ def _submit(ticket: Ticket, form_name: str, form, action):
 
 
 @bp.post("/tickets/<int:ticket_id>/reply")
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def ticket_reply(ticket_id):
     ticket = load_ticket(ticket_id)
 
     def reply(ticket, form):
-        internal = bool(form.internal.data) and can_act()
+        internal = bool(form.internal.data)
+        if internal and not permissions.may_work(current_scope(), ticket):
+            raise DeskError("Only the IT team writes internal notes.", "internal")
         uploads = files.check_uploads(form.attachments.data)
         mine = _is_requester(ticket)
         ev = tickets.reply(ticket, by=current_user, body=form.body.data, public=not internal,
@@ -352,13 +328,13 @@ def ticket_reply(ticket_id):
             files.save_upload(ticket, ev, upload)
         return "Internal note added." if internal else "Reply sent."
 
-    if not (can_act() or _is_requester(ticket)):
+    if not permissions.may_reply(current_scope(), ticket):
         abort(403)
     return _submit(ticket, "reply", ReplyForm(prefix="reply"), reply)
 
 
 @bp.post("/tickets/<int:ticket_id>/status")
-@requires_school_role(*ACTORS)
+@requires_school_role(*permissions.WORKERS)
 def ticket_status(ticket_id):
     def change(ticket, form):
         tickets.change_status(ticket, form.status.data, by=current_user, note=(form.note.data or "").strip())
@@ -367,10 +343,10 @@ def ticket_status(ticket_id):
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
-@requires_school_role(*ACTORS)
+@requires_school_role(*permissions.WORKERS)
 def ticket_assign(ticket_id):
     def assign(ticket, form):
-        check_tier_for_assigning(ticket)
+        permissions.check_assign(current_scope(), ticket)
         person = chosen_user(form.assignee_id.data)
         tickets.assign(ticket, person, by=current_user)
         return f"{ticket.reference} assigned to {person.display_name}." if person else f"{ticket.reference} unassigned."
@@ -378,7 +354,7 @@ def ticket_assign(ticket_id):
 
 
 @bp.post("/tickets/<int:ticket_id>/priority")
-@requires_school_role(*ACTORS)
+@requires_school_role(*permissions.WORKERS)
 def ticket_priority(ticket_id):
     def prioritise(ticket, form):
         tickets.set_priority(ticket, impact=form.impact.data, urgency=form.urgency.data, by=current_user)
@@ -387,7 +363,7 @@ def ticket_priority(ticket_id):
 
 
 @bp.post("/tickets/<int:ticket_id>/classify")
-@requires_school_role(*ACTORS)
+@requires_school_role(*permissions.WORKERS)
 def ticket_classify(ticket_id):
     def classify(ticket, form):
         tickets.classify(ticket, category=_from_catalogue(Category, form.category_id.data),
@@ -397,7 +373,7 @@ def ticket_classify(ticket_id):
 
 
 @bp.post("/tickets/<int:ticket_id>/escalate")
-@requires_school_role(*ACTORS)
+@requires_school_role(*permissions.WORKERS)
 def ticket_escalate(ticket_id):
     ticket = load_ticket(ticket_id)
     to_tier = _escalation_target(ticket)
@@ -406,29 +382,30 @@ def ticket_escalate(ticket_id):
 
     def escalate(ticket, form):
         escalation.escalate(ticket, by=current_user, to_tier=to_tier, reason=form.reason.data,
-                            decision_kind=(form.decision_kind.data or None) if to_tier == 3 else None)
+                            decision_kind=(form.decision_kind.data or None) if to_tier == 3 else None,
+                            scope=current_scope())
         return f"{ticket.reference} escalated to {TIER_PHRASES[to_tier]}."
     return _submit(ticket, "escalate", EscalateForm(prefix="escalate"), escalate)
 
 
 @bp.post("/tickets/<int:ticket_id>/handback")
-@requires_school_role(*TRUST_TIER)
+@requires_school_role(*permissions.TRUST_TIER)
 def ticket_handback(ticket_id):
     ticket = load_ticket(ticket_id)
     if not _can_hand_back(ticket):
         abort(403)
 
     def hand_back(ticket, form):
-        escalation.hand_back(ticket, by=current_user, reason=form.reason.data)
+        escalation.hand_back(ticket, by=current_user, reason=form.reason.data, scope=current_scope())
         return f"{ticket.reference} handed back to {TIER_PHRASES[ticket.tier]}."
     return _submit(ticket, "handback", HandBackForm(prefix="handback"), hand_back)
 
 
 @bp.post("/tickets/<int:ticket_id>/confirm")
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def ticket_confirm(ticket_id):
     ticket = load_ticket(ticket_id)
-    if not _is_requester(ticket):
+    if not permissions.may_confirm_or_reopen(current_scope(), ticket):
         abort(403)
 
     def confirm(ticket, form):
@@ -438,10 +415,10 @@ def ticket_confirm(ticket_id):
 
 
 @bp.post("/tickets/<int:ticket_id>/reopen")
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def ticket_reopen(ticket_id):
     ticket = load_ticket(ticket_id)
-    if not _is_requester(ticket):
+    if not permissions.may_confirm_or_reopen(current_scope(), ticket):
         abort(403)
 
     def reopen(ticket, form):
@@ -451,7 +428,7 @@ def ticket_reopen(ticket_id):
 
 
 @bp.get("/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
-@requires_school_role(*RAISERS)
+@requires_school_role(*permissions.RAISERS)
 def attachment(ticket_id, attachment_id):
     ticket = load_ticket(ticket_id)
     found = db.session.execute(select(Attachment).where(Attachment.id == attachment_id,

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired
 
+from services.desk import permissions
 from services.desk import visits as visit_service
 from services.desk.errors import DeskError
 from services.desk.models import Visit
@@ -21,8 +22,6 @@ from trust_it.tenancy import get_or_404, scope_for, set_scope
 from schools import bp
 from schools.guidance import ticket_url
 
-ROLES = visit_service.ROLES
-WRITE_ROLES = visit_service.WRITE_ROLES
 
 
 class PlanVisitForm(FlaskForm):
@@ -54,7 +53,7 @@ def _feed_url() -> str:
 
 
 @bp.get("/visits")
-@requires_school_role(*ROLES)
+@requires_school_role(*permissions.VISIT_READERS)
 def visits():
     planned, past = visit_service.visits_of(g.school)
     feed = _feed_url()
@@ -64,13 +63,11 @@ def visits():
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
-@requires_school_role(*WRITE_ROLES)
+@requires_school_role(*permissions.VISIT_PLANNERS)
 def visit_new():
     form = PlanVisitForm()
-    people = visit_service.engineers(g.school)
-    if all(p.id != current_user.id for p in people):
-        people.append(current_user)
-    form.engineer_id.choices = [(p.id, p.display_name) for p in sorted(people, key=lambda p: p.display_name)]
+    people = visit_service.engineer_choices(g.school, current_user._get_current_object())
+    form.engineer_id.choices = [(p.id, p.display_name) for p in people]
     if request.method == "GET":
         form.engineer_id.data = current_user.id
     if form.validate_on_submit():
@@ -99,13 +96,13 @@ def _detail(visit: Visit, form: DoneForm | None = None, status: int = 200):
 
 
 @bp.get("/visits/<int:visit_id>")
-@requires_school_role(*ROLES)
+@requires_school_role(*permissions.VISIT_READERS)
 def visit(visit_id):
     return _detail(_visit_or_404(visit_id))
 
 
 @bp.post("/visits/<int:visit_id>/done")
-@requires_school_role(*WRITE_ROLES)
+@requires_school_role(*permissions.VISIT_PLANNERS)
 def visit_done(visit_id):
     visit = _visit_or_404(visit_id)
     form = DoneForm()
@@ -122,7 +119,7 @@ def visit_done(visit_id):
 
 
 @bp.post("/visits/<int:visit_id>/cancel")
-@requires_school_role(*WRITE_ROLES)
+@requires_school_role(*permissions.VISIT_PLANNERS)
 def visit_cancel(visit_id):
     visit = _visit_or_404(visit_id)
     if not ActionForm().validate_on_submit():
@@ -149,7 +146,7 @@ def visits_feed():
     scope = scope_for(user)
     set_scope(scope)
     school = school_by_slug(g.school_slug)
-    if school is None or school.id != school_id or not scope.roles_at(school.id).intersection(ROLES):
+    if school is None or school.id != school_id or not permissions.may_read_visits(scope, school.id):
         abort(404)
     body = visit_service.calendar(school, visit_service.feed_visits(school))
     return Response(body, mimetype="text/calendar", headers={

@@ -9,24 +9,33 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.base import utcnow
-from services.desk import notify, sla
+from services.desk import notify, permissions, sla
 from services.desk.errors import DeskError
 from services.desk.models import DECISIONS, TIERS, Escalation, Ticket
 from services.desk.tickets import event
 from services.directory.models import User
 from trust_it.extensions import db
+from trust_it.tenancy import Scope, scope_for
 
 DECISION_KINDS = {"spend": "Spend", "policy": "Policy", "exception": "Exception to a standard", "change": "Change"}
 
 
+def _scope_of(by: User, scope: Scope | None) -> Scope:
+    """The acting person's scope: the request's when the caller has it, else built from their roles."""
+    return scope if scope is not None else scope_for(by)
+
+
 def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, decision_kind: str | None = None,
-             now=None) -> Escalation:
-    """Move a ticket up. `by` is None when the SLA sweep does it."""
+             now=None, scope: Scope | None = None) -> Escalation:
+    """Move a ticket up. `by` is None when the SLA sweep does it; a person must be allowed to
+    (`permissions.escalation_target`), whoever calls."""
     reason = (reason or "").strip()
     if not ticket.is_open:
         raise DeskError("Reopen the ticket before escalating it.", "status")
     if to_tier not in TIERS or to_tier <= ticket.tier:
         raise DeskError("A ticket can only be escalated upwards.", "to_tier")
+    if by is not None:
+        permissions.check_escalate(_scope_of(by, scope), ticket, to_tier)
     if not reason:
         raise DeskError("Say why it needs the next tier.", "reason")
     if to_tier == 3 and by is not None and decision_kind not in DECISION_KINDS:
@@ -56,8 +65,10 @@ def pending_decision(ticket: Ticket) -> Escalation | None:
         .order_by(Escalation.id.desc())).scalars().first()
 
 
-def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None) -> Escalation:
+def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None, scope: Scope | None = None) -> Escalation:
     """The IT director's decision; the ticket goes back to the tier that escalated it."""
+    if not permissions.may_decide(_scope_of(by, scope), ticket):
+        raise permissions.NotAllowed("Only the IT director records decisions.", "decision")
     if decision not in DECISIONS:
         raise DeskError("Choose approved, rejected or needs more information.", "decision")
     text = (text or "").strip()
@@ -82,11 +93,13 @@ def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None) -> E
     return escalation
 
 
-def hand_back(ticket: Ticket, *, by: User, reason: str, now=None) -> Escalation:
+def hand_back(ticket: Ticket, *, by: User, reason: str, now=None, scope: Scope | None = None) -> Escalation:
     """De-escalate one tier (e.g. the trust team has fixed the core switch; the school finishes off)."""
     reason = (reason or "").strip()
     if ticket.tier <= 1:
         raise DeskError("The ticket is already with the school.", "to_tier")
+    if not permissions.may_hand_back(_scope_of(by, scope), ticket):
+        raise permissions.NotAllowed("The trust's team hands tickets back to the school.", "to_tier")
     if pending_decision(ticket) is not None:
         raise DeskError("The IT director has not decided yet: the decision returns the ticket.", "to_tier")
     if not reason:

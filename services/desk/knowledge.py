@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, false, func, literal, or_, select, true, upda
 from sqlalchemy.orm import selectinload
 
 from services.base import utcnow
-from services.desk import tickets
+from services.desk import permissions, tickets
 from services.desk.errors import DeskError
 from services.desk.models import Article, ArticleOpening, Ticket, TicketArticle
 from services.directory.models import School, User
@@ -26,9 +26,6 @@ STATUSES = {"draft": "Draft", "published": "Published"}
 DEFLECTION_WINDOW = timedelta(minutes=30)
 SEARCH_LIMIT = 10
 TITLE_MAX, KEYWORDS_MAX, BODY_MAX = 200, 300, 50_000
-# Who writes articles: trust-wide ones need a trust role; a school's, one of these at the school.
-TRUST_EDITORS = ("edtech", "service_desk", "technical", "it_director", "trust_admin")
-SCHOOL_EDITORS = ("edtech", "technician", "school_lead")
 # Words too common to say anything about what someone is looking for.
 STOP_WORDS = frozenset("a an and are at be can do does for from how i in is it me my of on or our the to "
                        "we what when where why with you your".split())
@@ -36,23 +33,14 @@ STOP_WORDS = frozenset("a an and are at be can do does for from how i in is it m
 
 # --- who may do what ---------------------------------------------------------------------
 
-def can_edit(scope: Scope, article_school_id: int | None) -> bool:
-    """Trust-wide articles belong to the trust's team; a school's to its own editors (or the trust's)."""
-    if scope.has_trust_role(*TRUST_EDITORS):
-        return True
-    if article_school_id is None:
-        return False
-    return bool(scope.roles_at(article_school_id).intersection(SCHOOL_EDITORS))
-
-
 def readable(scope: Scope):
     """A condition: published articles, plus drafts the person may edit (the guard adds the scope).
     Someone with no current role anywhere reads nothing, not even the trust's own guidance."""
     if not scope.school_ids and not scope.trust_roles:
         return false()
-    if scope.has_trust_role(*TRUST_EDITORS):
+    if scope.has_trust_role(*permissions.TRUST_EDITORS):
         return true()
-    editable = [sid for sid in scope.school_ids if scope.roles_at(sid).intersection(SCHOOL_EDITORS)]
+    editable = [sid for sid in scope.school_ids if scope.roles_at(sid).intersection(permissions.SCHOOL_EDITORS)]
     return or_(Article.status == "published", Article.school_id.in_(editable))
 
 

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select, update
 
 from services.base import utcnow
-from services.desk import notify, sla
+from services.desk import notify, permissions, sla
 from services.desk.clock import priority_for
 from services.desk.errors import DeskError
 from services.desk.models import (IMPACTS, KINDS, OPEN_STATUSES, SOURCES, STATUSES, URGENCIES, Category,
@@ -20,7 +20,6 @@ from services.directory.models import Membership, School, User
 from trust_it.extensions import db
 from trust_it.tenancy import ROLE_TIER
 
-WORKER_ROLES = ("technician", "msp_engineer", "edtech", "service_desk", "technical", "it_director")
 TITLE_MAX = 200
 
 
@@ -100,7 +99,17 @@ def _route_guidance(ticket: Ticket) -> None:
 
 
 def is_worker(user: User, roles: frozenset[str]) -> bool:
-    return bool(roles.intersection(WORKER_ROLES))
+    return bool(roles.intersection(permissions.WORKERS))
+
+
+def workers_of(school: School, now=None):
+    """A query of the active people who work this school's tickets: a worker role at the school
+    or across its trust. Assigning, by page or API, chooses among them."""
+    now = now or utcnow()
+    works_here = select(Membership.user_id).where(
+        Membership.role.in_(permissions.WORKERS), (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+        (Membership.school_id == school.id) | (Membership.trust_id == school.trust_id))
+    return select(User).where(User.trust_id == school.trust_id, User.active.is_(True), User.id.in_(works_here))
 
 
 def reply(ticket: Ticket, *, by: User | None, body: str, public: bool = True, from_requester: bool = False,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from services.base import utcnow
+from services.desk import permissions
 from services.desk import tickets as ticket_service
 from services.desk.errors import DeskError
 from services.desk.models import Ticket, Visit, VisitTicket
@@ -23,10 +24,6 @@ from services.directory.models import Membership, School, User
 from trust_it.extensions import db
 
 STATUSES = {"planned": "Planned", "done": "Done", "cancelled": "Cancelled"}
-ROLES = ("technician", "msp_engineer", "school_lead", "service_desk", "technical", "it_director", "trust_admin")
-# Who plans, completes and cancels visits; the school lead and the trust admin only read them.
-WRITE_ROLES = ("technician", "msp_engineer", "service_desk", "technical", "it_director")
-ENGINEER_ROLES = ("technician", "msp_engineer", "service_desk", "technical")
 LONGEST = timedelta(hours=24)
 FEED_SALT = "visits-feed"
 FEED_HISTORY = timedelta(days=180)
@@ -38,10 +35,19 @@ def engineers(school: School) -> list[User]:
     now = utcnow()
     current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
     member = select(Membership.user_id).where(
-        Membership.role.in_(ENGINEER_ROLES), current,
+        Membership.role.in_(permissions.VISIT_ENGINEERS), current,
         (Membership.school_id == school.id) | (Membership.trust_id == school.trust_id))
     return list(db.session.execute(select(User).where(User.id.in_(member), User.active.is_(True))
                                    .order_by(User.display_name)).scalars())
+
+
+def engineer_choices(school: School, planner: User) -> list[User]:
+    """Who a visit may be for: the school's engineers, or the person planning it (an IT director
+    may plan their own visit)."""
+    people = engineers(school)
+    if all(p.id != planner.id for p in people):
+        people.append(planner)
+    return sorted(people, key=lambda p: p.display_name)
 
 
 def _check_times(starts_at, ends_at) -> None:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from services.base import utcnow
 from services.desk import escalation as escalation_service
-from services.desk import notify, tickets, trust_queues
+from services.desk import notify, permissions, tickets, trust_queues
 from services.desk.errors import DeskError
 from services.desk.escalation import DECISION_KINDS
 from services.desk.models import DECISIONS, OPEN_STATUSES, STATUSES, Ticket
@@ -23,7 +23,7 @@ from trust_it.tenancy import current_scope, get_or_404
 
 PAGE = 50
 QUEUE_ROLES = ("service_desk", "technical", "it_director", "trust_admin")
-TAKERS = ("service_desk", "technical", "it_director")  # the trust administrator looks, the workers take
+TAKERS = permissions.TRUST_TIER  # the trust administrator looks, the workers take
 DECISION_VIEWERS = ("it_director", "trust_admin")
 # Tier names as they read inside a sentence ("back with the trust's technical team").
 TIER_PHRASES = {1: "the school", 2: "the trust's technical team", 3: "the IT director"}
@@ -116,7 +116,7 @@ def decisions():
 
 def _decision_page(ticket: Ticket, form: DecisionForm | None = None, status: int = 200):
     pending = escalation_service.pending_decision(ticket) if ticket.tier == 3 else None
-    can_decide = current_scope().has_trust_role("it_director")
+    can_decide = permissions.may_decide(current_scope(), ticket)
     return render_template("central/desk/decision.html", **_page_context(
         ticket=ticket, pending=pending, form=form or DecisionForm(), can_decide=can_decide,
         trail=escalation_service.escalations_of(ticket), history=tickets.history(ticket, include_notes=True))), status
@@ -129,7 +129,7 @@ def decision(ticket_id):
 
 
 @bp.post("/decisions/<int:ticket_id>")
-@requires_trust_role("it_director")
+@requires_trust_role(*permissions.DECIDERS)
 def decision_record(ticket_id):
     ticket = get_or_404(Ticket, ticket_id)
     form = DecisionForm()
@@ -137,7 +137,7 @@ def decision_record(ticket_id):
         return _decision_page(ticket, form, 422)
     try:
         escalation_service.decide(ticket, by=current_user, decision=form.decision.data or "",
-                                  text=form.text.data or "")
+                                  text=form.text.data or "", scope=current_scope())
     except DeskError as exc:
         attach_error(form, exc)
         return _decision_page(ticket, form, 422)

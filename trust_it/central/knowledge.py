@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from schools.guidance import ArticleForm
 from services.base import utcnow
-from services.desk import knowledge
+from services.desk import knowledge, permissions
 from services.desk.errors import DeskError
 from services.desk.models import Article
 from services.directory import schools as school_service
@@ -16,7 +16,7 @@ from trust_it.central import bp
 from trust_it.central.helpers import attach_error, current_trust
 from trust_it.tenancy import scoped_get
 
-EDITORS = knowledge.TRUST_EDITORS
+EDITORS = permissions.TRUST_EDITORS
 DEFLECTION_DAYS = 90
 
 
