@@ -45,7 +45,8 @@ class Category(db.Model):
 
 
 class Service(db.Model):
-    """An IT service the trust publishes and someone owns (PRODUCT.md: IT as a utility)."""
+    """An IT service the trust publishes and someone owns, so schools see IT as a utility with a name
+    to ask for each part (the Wi-Fi, the MIS, printing) rather than one anonymous helpdesk."""
     __tablename__ = "desk_services"
     __table_args__ = (UniqueConstraint("trust_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
