@@ -304,6 +304,8 @@ def _submit(ticket: Ticket, form_name: str, form, action):
     if form.validate_on_submit():
         try:
             message = action(ticket, form)
+        except permissions.NotAllowed:
+            abort(403)
         except DeskError as exc:
             attach_error(form, exc)
         else:

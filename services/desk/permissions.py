@@ -44,6 +44,12 @@ class NotAllowed(DeskError):
     """The person's role does not allow the action: a 403, not a form to correct."""
 
 
+def sees_no_tickets(scope: Scope) -> bool:
+    """Trustees (and only trustees) reach the desk through board reports, never its tickets."""
+    roles = scope.all_roles
+    return "trustee" in roles and roles <= {"trustee"}
+
+
 def _has(scope: Scope, school_id: int | None, roles: tuple[str, ...]) -> bool:
     return bool(scope.roles_at(school_id).intersection(roles))
 

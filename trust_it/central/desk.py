@@ -138,6 +138,8 @@ def decision_record(ticket_id):
     try:
         escalation_service.decide(ticket, by=current_user, decision=form.decision.data or "",
                                   text=form.text.data or "", scope=current_scope())
+    except permissions.NotAllowed:
+        abort(403)
     except DeskError as exc:
         attach_error(form, exc)
         return _decision_page(ticket, form, 422)
