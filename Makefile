@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Where `make demo` serves: `make demo PORT=5001` when 5000 is taken, HOST=0.0.0.0 to show it on the network.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 demo: $(STAMP)
-	$(BIN)/trust-it demo
+	$(BIN)/trust-it demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
