@@ -15,12 +15,13 @@ from datetime import datetime, timedelta, timezone
 OFFSET_VARIABLE = "TRUST_IT_TEST_CLOCK_OFFSET_DAYS"
 
 
-def offset_days() -> int:
+def offset_days() -> float:
+    """Days ahead; a fraction moves the time of day too (2.25 is two days and six hours)."""
     raw = os.environ.get(OFFSET_VARIABLE, "").strip()
     try:
-        return int(raw or 0)
+        return float(raw or 0)
     except ValueError:
-        raise SystemExit(f"{OFFSET_VARIABLE} must be a whole number of days, not {raw!r}") from None
+        raise SystemExit(f"{OFFSET_VARIABLE} must be a number of days, not {raw!r}") from None
 
 
 def shift_clock():

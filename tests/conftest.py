@@ -13,7 +13,7 @@ import os
 import secrets
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def pytest_unconfigure(config):
 
 def pytest_report_header(config):
     if offset_days():
-        return f"clock: {offset_days()} days ahead ({OFFSET_VARIABLE}), today is {date.today():%A %d %B %Y}"
+        return f"clock: {offset_days():g} days ahead ({OFFSET_VARIABLE}): it is {datetime.now():%A %d %B %Y %H:%M}"
     return None
 
 
