@@ -22,8 +22,12 @@ PORT ?= 5000
 demo: $(STAMP)
 	$(BIN)/trust-it demo --host $(HOST) --port $(PORT)
 
+# A test that passes today must pass next year: the suite runs again on a clock this many days ahead.
+CLOCK_AHEAD_DAYS ?= 400
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	TRUST_IT_TEST_CLOCK_OFFSET_DAYS=$(CLOCK_AHEAD_DAYS) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
