@@ -15,11 +15,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Where `make demo` serves: `make demo PORT=5001` when 5000 is taken, HOST=0.0.0.0 to show it on the network.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 demo: $(STAMP)
-	$(BIN)/trust-it demo
+	$(BIN)/trust-it demo --host $(HOST) --port $(PORT)
+
+# A test that passes today must pass next year: the suite runs again on a clock this many days ahead.
+CLOCK_AHEAD_DAYS ?= 400
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	TRUST_IT_TEST_CLOCK_OFFSET_DAYS=$(CLOCK_AHEAD_DAYS) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

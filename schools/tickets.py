@@ -245,7 +245,7 @@ def _ticket_page(ticket: Ticket, code: int = 200, **given):
     now = utcnow()
     sla_panel = None
     if worker:
-        cal = sla.calendar_for(ticket.school_id)
+        cal = sla.calendar_for(ticket.school_id, now=now)
         sla_panel = {"percent": sla.percent_used(ticket, now, cal), "due": due_label(ticket, now)}
     return render_template(
         "schools/tickets/show.html", school=g.school, ticket=ticket, worker=worker,

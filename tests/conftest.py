@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from tests.clock import OFFSET_VARIABLE, offset_days, shift_clock
 from trust_it import create_app
 from trust_it.extensions import db
 from trust_it.tenancy import unscoped
@@ -28,6 +29,25 @@ PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("TRUST_IT_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRUST_IT_TEST_REDIS_URL")
+
+_shifted_clock = None
+
+
+def pytest_configure(config):
+    global _shifted_clock
+    _shifted_clock = shift_clock()  # before any test module is imported, so nothing reads the real day
+
+
+def pytest_unconfigure(config):
+    if _shifted_clock is not None:
+        _shifted_clock.stop()
+
+
+def pytest_report_header(config):
+    if offset_days():
+        return f"clock: {offset_days():g} days ahead ({OFFSET_VARIABLE}): it is {datetime.now():%A %d %B %Y %H:%M}"
+    return None
+
 
 if IN_CI and not PG_URL:
     raise RuntimeError("CI=true but TRUST_IT_TEST_DATABASE_URL is not set")

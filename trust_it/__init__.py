@@ -1,7 +1,6 @@
 """trust-it: the application factory."""
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
@@ -9,6 +8,7 @@ from sqlalchemy import text
 
 from werkzeug.routing import IntegerConverter
 
+from trust_it import logs
 from trust_it.config import PROJECT_ROOT, build_config
 from trust_it.extensions import api, csrf, db, limiter, login_manager, migrate
 
@@ -18,7 +18,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(build_config(app.instance_path, config_overrides))
     app.url_map.converters["int"] = BoundedInt
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
 
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -1,6 +1,8 @@
 """`trust-it demo` (migrate, seed, serve) and `trust-it seed` (generate a large trust)."""
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 
 import click
@@ -13,9 +15,30 @@ from trust_it.extensions import db
 from trust_it.tenancy import unscoped
 
 
+def open_server(app, host: str, port: int):
+    """Take the address before anything else is done or printed, so a clash is said plainly
+    and first, with the way out (Werkzeug would print a bare "Address already in use" after
+    the sign-ins). Port 0 takes any free port: `server.port` says which."""
+    from werkzeug.serving import make_server, select_address_family
+    sock = socket.socket(select_address_family(host, port), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Werkzeug: a restart gets its port back
+    try:
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"Port {port} on {host} is already in use (another demo, or another program). "
+                f"Choose a free port: make demo PORT={port + 1}  (or: trust-it demo --port {port + 1})") from None
+        raise click.ClickException(f"Cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    with sock:  # the server works on its own duplicate of the socket
+        return make_server(host, sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
+
+
 @click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on (make demo HOST=…).")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to serve on (make demo PORT=…).")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
 @with_appcontext
 def demo(host, port, no_serve):
@@ -27,6 +50,8 @@ def demo(host, port, no_serve):
     from trust_it import jobs
 
     app = current_app._get_current_object()
+    server = None if no_serve else open_server(app, host, port)
+    port = server.port if server else port
     if not app.config.get("BASE_URL"):
         app.config["BASE_URL"] = f"http://{host}:{port}"  # links in the outbox's emails point here
     upgrade()
@@ -42,13 +67,18 @@ def demo(host, port, no_serve):
         where = "the four primaries" if role == "msp_engineer" else (slug or "trust-wide")
         click.echo(f"  {email:34} {role:14} {where}")
     click.echo(f"\nDatabase: {app.config['SQLALCHEMY_DATABASE_URI']}\n")
-    if no_serve:
+    if server is None:
         return
     if jobs.is_inline():
         threading.Thread(target=jobs.run_scheduler, args=(app,), kwargs={"interval": 30.0},
                          name="scheduler", daemon=True).start()
-    from werkzeug.serving import run_simple
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    click.echo(f"Serving {url} (another port: make demo PORT={port + 1}). Press Ctrl+C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @click.command("seed")

@@ -47,11 +47,14 @@ def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, deci
     db.session.add(escalation)
     old_tier, old_status = ticket.tier, ticket.status
     ticket.tier = to_tier
-    if ticket.status != "awaiting_requester":
-        ticket.status = "escalated"
+    ticket.status = "escalated"
     if to_tier < 3:
         ticket.assignee_id, ticket.assignee = None, None  # the next tier's queue picks it up
-    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
+    cal = sla.calendar_for(ticket.school_id, now=now)
+    if old_status == "awaiting_requester":
+        # The next tier has work to do, not a reply to wait for: its clock runs from now.
+        sla.resume(ticket, now, cal)
+    sla.new_window(ticket, now, cal)
     db.session.flush()
     event(ticket, "escalation", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=to_tier,
           automatic=by is None, escalation_id=escalation.id, previous_status=old_status)
@@ -83,7 +86,7 @@ def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None, scop
     ticket.tier = escalation.from_tier
     if ticket.status == "escalated":
         ticket.status = "in_progress"
-    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
+    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id, now=now))
     event(ticket, "decision", actor=by, body=text, public=False, decision=decision, to_tier=ticket.tier,
           escalation_id=escalation.id)
     # Everyone who passed it up the chain hears the answer, and whoever holds it now.
@@ -112,7 +115,7 @@ def hand_back(ticket: Ticket, *, by: User, reason: str, now=None, scope: Scope |
     ticket.tier -= 1
     if ticket.status == "escalated":
         ticket.status = "in_progress"
-    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
+    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id, now=now))
     db.session.flush()
     event(ticket, "handback", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=ticket.tier,
           escalation_id=escalation.id)

@@ -67,7 +67,7 @@ def seed_tickets(trust: Trust, *, years: float = 1.0, per_pupil: float = 1.6, op
         workers = list(db.session.execute(select(Membership.user_id).where(
             Membership.school_id == school.id, Membership.role.in_(("technician", "msp_engineer")))).scalars())
         count = max(20, int((school.pupils or 300) * per_pupil * years))
-        cal = sla.calendar_for(school.id)
+        cal = sla.calendar_for(school.id, now=now)
         rows, number = [], school.ticket_counter
         for _ in range(count):
             number += 1

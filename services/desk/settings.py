@@ -315,7 +315,7 @@ def retarget_open(trust_id: int, school_id: int | None = None, priorities: list[
         batch = db.session.execute(stmt).scalars().all()
         for ticket in batch:
             old_target, old_response_due = ticket.sla_target_minutes, ticket.response_due_at
-            sla.retarget(ticket, now, sla.calendar_for(ticket.school_id, calendars))
+            sla.retarget(ticket, now, sla.calendar_for(ticket.school_id, calendars, now=now))
             if (ticket.sla_target_minutes, ticket.response_due_at) != (old_target, old_response_due):
                 event(ticket, "sla", public=False, what="retargeted",
                       body=f"The trust changed the P{ticket.priority} targets: resolution within "

@@ -10,7 +10,7 @@ current target — which is how pause time survives a change of priority or poli
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from sqlalchemy import select
 
@@ -18,13 +18,14 @@ from services.desk.clock import DEFAULT_TARGETS, WorkingCalendar
 from services.desk.models import SlaTarget, Ticket
 from services.directory.models import Closure, School, Term, WorkingHours
 from trust_it.extensions import db
+from trust_it.tenancy import utcnow
 
 WARN_AT = 0.75
 FALLBACK_HOURS = {d: (time(8, 0), time(16, 30)) for d in range(5)}
 
 
-def calendar_for(school_id: int, cache: dict | None = None) -> WorkingCalendar:
-    """The school's working calendar: three small queries, then kept for the rest of the
+def calendar_for(school_id: int, cache: dict | None = None, *, now: datetime | None = None) -> WorkingCalendar:
+    """The school's working calendar as at `now`: three small queries, then kept for the rest of the
     transaction (the sweep touches many tickets of one school). Calendar edits call `forget_calendars`."""
     if cache is None:
         cache = db.session.info.setdefault("desk_calendars", {})
@@ -35,7 +36,7 @@ def calendar_for(school_id: int, cache: dict | None = None) -> WorkingCalendar:
         select(WorkingHours).where(WorkingHours.school_id == school_id)).scalars()}
     terms = [(t.starts_on, t.ends_on) for t in db.session.execute(
         select(Term).where(Term.school_id == school_id)).scalars()]
-    if terms and max(end for _, end in terms) < date.today():
+    if terms and max(end for _, end in terms) < (now or utcnow()).date():
         # Next year's terms not entered yet: run on working weekdays rather than stop every clock.
         terms = []
     closures = frozenset(db.session.execute(select(Closure.day).where(Closure.school_id == school_id)).scalars())

@@ -41,7 +41,7 @@ def sla_sweep(now_iso: str | None = None) -> dict:
         for ticket in due:
             try:
                 with db.session.begin_nested():
-                    _check(ticket, now, sla.calendar_for(ticket.school_id, calendars), counts)
+                    _check(ticket, now, sla.calendar_for(ticket.school_id, calendars, now=now), counts)
             except Exception:
                 # One bad ticket must not stop every other school's escalations: log it, look again later.
                 logger.exception("SLA check of ticket %s failed", ticket.id)

@@ -74,7 +74,7 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
     if ticket.message_id is None:
         domain = school.email_domains[0] if school.email_domains else "trust-it.local"
         ticket.message_id = f"<ticket-{ticket.id}.{school.ticket_prefix.lower()}@{domain}>"
-    sla.start(ticket, now, sla.calendar_for(school.id))
+    sla.start(ticket, now, sla.calendar_for(school.id, now=now))
     event(ticket, "created", actor=by or requester, body=ticket.description, source=source,
           priority=ticket.priority, ticket_kind=kind)
     if kind == "guidance":
@@ -169,7 +169,7 @@ def change_status(ticket: Ticket, status: str, *, by: User | None, now=None, not
         raise DeskError(f"A ticket that is {STATUSES[ticket.status].lower()} cannot become "
                         f"{STATUSES[status].lower()}.", "status")
     now = now or utcnow()
-    cal = sla.calendar_for(ticket.school_id)
+    cal = sla.calendar_for(ticket.school_id, now=now)
     old = ticket.status
     ticket.status = status
     if status == "awaiting_requester":
@@ -202,7 +202,7 @@ def set_priority(ticket: Ticket, *, impact: int, urgency: int, by: User | None, 
     ticket.priority = priority_for(impact, urgency)
     if ticket.priority != old:
         now = now or utcnow()
-        sla.retarget(ticket, now, sla.calendar_for(ticket.school_id))
+        sla.retarget(ticket, now, sla.calendar_for(ticket.school_id, now=now))
         event(ticket, "priority", actor=by, public=False, **{"from": old, "to": ticket.priority})
 
 

@@ -2,6 +2,7 @@
 from datetime import date, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from services.desk import escalation, tickets
@@ -59,6 +60,14 @@ def test_half_term_stops_the_clock(app, make, oak, people):
     # half term, then Monday 2 Nov 08:00 GMT for 510 and Tuesday for the last 60.
     t = make.ticket(oak, people["teacher"], impact=2, urgency=2, now=datetime(2026, 10, 23, 8, 0))
     assert t.priority == 3
+    assert t.resolution_due_at == datetime(2026, 11, 3, 9, 0)
+
+
+def test_the_terms_count_as_at_the_tickets_moment_not_the_day_the_code_runs(app, make, oak, people):
+    # Long after these terms have ended (a school without next year's dates runs on plain weekdays)
+    # a ticket of October 2026 still stops for that half term.
+    with time_machine.travel(datetime(2028, 1, 10, 9, 0)):
+        t = make.ticket(oak, people["teacher"], impact=2, urgency=2, now=datetime(2026, 10, 23, 8, 0))
     assert t.resolution_due_at == datetime(2026, 11, 3, 9, 0)
 
 

@@ -80,9 +80,8 @@ def redis_app(app):
 def _run_worker(database_url, *extra):
     env = dict(os.environ, TRUST_IT_DATABASE_URL=database_url, TRUST_IT_REDIS_URL=REDIS_URL,
                TRUST_IT_INSTANCE_PATH=os.environ.get("TRUST_IT_INSTANCE_PATH", "/tmp"))
-    cli = Path(sys.executable).with_name("trust-it")
-    return subprocess.run([str(cli), "worker", "--burst", *extra], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "tests.run_cli", "worker", "--burst", *extra], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
 
 
 @needs_redis
