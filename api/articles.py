@@ -30,7 +30,7 @@ class ArticleSchema(Schema):
     status = fields.String(load_default="draft", validate=validate.OneOf(STATUSES))
     school_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
                                metadata={"description": "Null: trust-wide, shown at every school of the trust."})
-    author_id = fields.Integer(dump_only=True)
+    author_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
 

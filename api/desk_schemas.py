@@ -77,7 +77,7 @@ class NamedSchema(Schema):
 
 class TicketDetailSchema(TicketSchema):
     description = fields.String(dump_only=True)
-    requester_email = fields.String(dump_only=True, metadata={
+    requester_email = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "For a requester without an account here (raised by email or on their behalf)."})
     category = fields.Nested(NamedSchema, allow_none=True, dump_only=True)
     service = fields.Nested(NamedSchema, allow_none=True, dump_only=True)
@@ -152,8 +152,8 @@ class EscalationSchema(Schema):
     automatic = fields.Boolean(dump_only=True)
     actor = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
     created_at = UtcDateTime(dump_only=True)
-    decision = fields.String(dump_only=True)
-    decision_text = fields.String(dump_only=True)
+    decision = fields.String(dump_only=True, allow_none=True)
+    decision_text = fields.String(dump_only=True, allow_none=True)
     decided_by = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
     decided_at = UtcDateTime(dump_only=True, allow_none=True)
 
