@@ -77,7 +77,7 @@ def ingest(raw: bytes, *, trust_id: int | None = None) -> IngestResult:
         already = _ticket_by_message_id(own_id, trust_id)
         if already is not None:
             return IngestResult(already, False, f"Already received as {already.reference}.")
-    subject = " ".join(str(msg.get("Subject") or "").split())
+    subject = " ".join(str(msg.get("Subject") or "").replace("\x00", "").split())
     body, files = _body(msg), _attachments(msg)
     ticket = _thread(msg, subject, trust_id)
     if ticket is not None:
@@ -163,9 +163,10 @@ def _thread(msg: EmailMessage, subject: str, trust_id: int | None) -> Ticket | N
 
 def _text(part) -> str:
     try:
-        return part.get_content()
+        text = part.get_content()
     except (LookupError, UnicodeDecodeError):  # an unknown or lying charset: keep what we can read
-        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    return text.replace("\x00", "")  # PostgreSQL cannot store a NUL; no one meant to send one
 
 
 def _from_html(text: str) -> str:

@@ -452,3 +452,10 @@ def test_the_endpoint_is_in_the_openapi_document(client):
     operation = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/mail/inbound"]["post"]
     assert list(operation["requestBody"]["content"]) == ["message/rfc822"]
     assert {"201", "403", "422"} <= set(operation["responses"])
+
+
+def test_a_nul_character_in_an_email_is_dropped_not_a_database_error(app, world):
+    result, reference = deliver(app, email(subject="Printer\x00 jammed", body="Paper\x00 stuck in tray 2.\n"))
+    assert result.created, result.reason
+    ticket = ticket_of(app, reference)
+    assert (ticket.title, ticket.description) == ("Printer jammed", "Paper stuck in tray 2.")
