@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from api.auth import api_user
 from api.errors import unprocessable
+from api.fields import ChangeSchema, UtcDateTime
 from api.pagination import PageArgs, page_schema, paginate
 from services.desk import knowledge, permissions
 from services.desk.errors import DeskError
@@ -29,12 +30,12 @@ class ArticleSchema(Schema):
     status = fields.String(load_default="draft", validate=validate.OneOf(STATUSES))
     school_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
                                metadata={"description": "Null: trust-wide, shown at every school of the trust."})
-    author_id = fields.Integer(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    author_id = fields.Integer(dump_only=True, allow_none=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
 
-class ArticlePatchSchema(Schema):
+class ArticlePatchSchema(ChangeSchema):
     title = fields.String(validate=validate.Length(min=1, max=knowledge.TITLE_MAX))
     body = fields.String(validate=validate.Length(min=1, max=knowledge.BODY_MAX))
     keywords = fields.String(validate=validate.Length(max=knowledge.KEYWORDS_MAX))

@@ -3,8 +3,11 @@
 What goes in is validated here (a bad value is a 422 naming the field, with the same
 sentence the web form shows); the rules that need the database stay in services/desk.
 """
+import re
+
 from marshmallow import Schema, ValidationError, fields, validate
 
+from api.fields import ChangeSchema, UtcDateTime
 from api.pagination import PageArgs
 from services.desk.escalation import DECISION_KINDS
 from services.desk.models import DECISIONS, IMPACTS, KINDS, STATUSES, TIERS, URGENCIES
@@ -30,6 +33,12 @@ class CommaList(fields.String):
         return items
 
 
+def _assignee(value):
+    # A number beyond the ids' integer would be a database error on PostgreSQL, not "no one".
+    if not (value in ("me", "none") or (re.fullmatch(r"[1-9][0-9]{0,9}", value) and int(value) <= ID.max)):
+        raise ValidationError("Use me, none or a person's id.")
+
+
 class PersonSchema(Schema):
     id = fields.Integer()
     name = fields.String(attribute="display_name")
@@ -49,15 +58,15 @@ class TicketSchema(Schema):
     urgency = fields.Integer(dump_only=True)
     requester = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
     assignee = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
-    first_response_at = fields.DateTime(dump_only=True)
-    response_due_at = fields.DateTime(dump_only=True)
-    resolution_due_at = fields.DateTime(dump_only=True, metadata={
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+    first_response_at = UtcDateTime(dump_only=True, allow_none=True)
+    response_due_at = UtcDateTime(dump_only=True, allow_none=True)
+    resolution_due_at = UtcDateTime(dump_only=True, allow_none=True, metadata={
         "description": "Null while the clock is paused or stopped."})
     sla_paused = fields.Function(lambda t: t.sla_paused_at is not None, dump_only=True,
                                  metadata={"description": "True while the ticket waits for the requester."})
-    sla_breached_at = fields.DateTime(dump_only=True)
+    sla_breached_at = UtcDateTime(dump_only=True, allow_none=True)
     source = fields.String(dump_only=True, metadata={"description": "web, email or api."})
 
 
@@ -68,12 +77,12 @@ class NamedSchema(Schema):
 
 class TicketDetailSchema(TicketSchema):
     description = fields.String(dump_only=True)
-    requester_email = fields.String(dump_only=True, metadata={
+    requester_email = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "For a requester without an account here (raised by email or on their behalf)."})
     category = fields.Nested(NamedSchema, allow_none=True, dump_only=True)
     service = fields.Nested(NamedSchema, allow_none=True, dump_only=True)
-    resolved_at = fields.DateTime(dump_only=True)
-    closed_at = fields.DateTime(dump_only=True)
+    resolved_at = UtcDateTime(dump_only=True, allow_none=True)
+    closed_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class TicketQuery(PageArgs):
@@ -82,12 +91,11 @@ class TicketQuery(PageArgs):
     tier = fields.Integer(validate=validate.OneOf(list(TIERS)))
     priority = fields.Integer(validate=validate.Range(min=1, max=4))
     kind = fields.String(validate=validate.OneOf(list(KINDS)))
-    assignee = fields.String(validate=validate.Regexp(r"^(me|none|[1-9]\d{0,9})$",
-                                                      error="Use me, none or a person's id."),
+    assignee = fields.String(validate=_assignee,
                              metadata={"description": "`me`, `none` (unassigned) or a person's id."})
     requester = fields.String(validate=validate.OneOf(["me"]), metadata={"description": "`me`: tickets you raised."})
     open = fields.Boolean(metadata={"description": "true: new to reopened; false: resolved or closed."})
-    breaching_before = fields.DateTime(metadata={"description": "Resolution due at or before this moment (UTC)."})
+    breaching_before = UtcDateTime(metadata={"description": "Resolution due at or before this moment (UTC)."})
 
 
 class TicketCreateSchema(Schema):
@@ -104,7 +112,7 @@ class TicketCreateSchema(Schema):
         "description": "The IT team raising a ticket for someone else: their email address."})
 
 
-class TicketPatchSchema(Schema):
+class TicketPatchSchema(ChangeSchema):
     status = fields.String(validate=validate.OneOf(list(STATUSES)))
     assignee_id = fields.Integer(allow_none=True, validate=ID, metadata={"description": "Null to unassign."})
     impact = fields.Integer(validate=validate.OneOf(list(IMPACTS), error=IMPACT_ERROR))
@@ -128,7 +136,7 @@ class EventSchema(Schema):
     public = fields.Boolean(load_default=True, metadata={"description": "False: an internal note (the IT team only)."})
     body = fields.String(required=True)
     actor = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
     data = fields.Dict(dump_only=True)
     attachments = fields.List(fields.Nested(AttachmentSchema), dump_only=True)
 
@@ -143,11 +151,11 @@ class EscalationSchema(Schema):
         list(DECISION_KINDS), error="Choose what kind of decision it needs: spend, policy, exception or change."))
     automatic = fields.Boolean(dump_only=True)
     actor = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    decision = fields.String(dump_only=True)
-    decision_text = fields.String(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    decision = fields.String(dump_only=True, allow_none=True)
+    decision_text = fields.String(dump_only=True, allow_none=True)
     decided_by = fields.Nested(PersonSchema, allow_none=True, dump_only=True)
-    decided_at = fields.DateTime(dump_only=True)
+    decided_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class DecisionSchema(Schema):

@@ -8,6 +8,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 MAX_LIMIT = 200
+MAX_ID = 2**31 - 1
 
 
 class PageArgs(Schema):
@@ -28,9 +29,11 @@ def decode(cursor: str | None) -> int | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-        if not isinstance(data.get("after"), int) or not 0 <= data["after"] < 2**63:
+        after = data["after"] if isinstance(data, dict) else None
+        # bool is an int to Python; ids are the database's 32-bit integers.
+        if type(after) is not int or not 0 <= after <= MAX_ID:
             raise ValueError
-        return data["after"]
+        return after
     except (ValueError, KeyError, TypeError, OverflowError):
         abort(422, message="The cursor is not valid.", errors={"query": {"cursor": ["Not a valid cursor."]}})
 

@@ -1,6 +1,7 @@
 """Marshmallow schemas of the API: what goes in (validated, 422 naming the field) and out."""
 from marshmallow import Schema, fields, validate
 
+from api.fields import ChangeSchema, UtcDateTime
 from services.directory.models import PHASES, SUPPORT_MODELS
 from trust_it.tenancy import ALL_ROLES
 
@@ -10,7 +11,7 @@ class MembershipSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ALL_ROLES))
     school_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
                                metadata={"description": "Null for a trust-wide role."})
-    expires_at = fields.DateTime(allow_none=True, load_default=None)
+    expires_at = UtcDateTime(allow_none=True, load_default=None)
     source = fields.String(dump_only=True)
 
 
@@ -38,12 +39,12 @@ class UserSchema(Schema):
     email = fields.Email(required=True)
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     active = fields.Boolean()
-    created_at = fields.DateTime(dump_only=True)
-    last_sign_in_at = fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    last_sign_in_at = UtcDateTime(dump_only=True, allow_none=True)
     memberships = fields.List(fields.Nested(MembershipSchema), load_default=list)
 
 
-class UserUpdateSchema(Schema):
+class UserUpdateSchema(ChangeSchema):
     display_name = fields.String(validate=validate.Length(min=1, max=200))
     active = fields.Boolean()
 
@@ -74,10 +75,10 @@ class TokenSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     prefix = fields.String(dump_only=True)
     user_id = fields.Integer(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    last_used_at = fields.DateTime(dump_only=True)
-    expires_at = fields.DateTime(allow_none=True, load_default=None)
-    revoked_at = fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    last_used_at = UtcDateTime(dump_only=True, allow_none=True)
+    expires_at = UtcDateTime(allow_none=True, load_default=None)
+    revoked_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):

@@ -4,6 +4,7 @@ from sqlalchemy import or_, select
 
 from api.auth import api_user
 from api.errors import unprocessable
+from api.fields import ChangeSchema
 from api.pagination import PageArgs, page_schema, paginate
 from api.schemas import SchoolQuery, SchoolSchema
 from services.directory import schools as school_service
@@ -17,7 +18,7 @@ blp = Blueprint("api_schools", __name__, description="Schools of the trust that 
 SchoolPage = page_schema(SchoolSchema, "SchoolPage")
 
 
-class SchoolPatchSchema(SchoolSchema):
+class SchoolPatchSchema(ChangeSchema, SchoolSchema):
     """Any subset of a school's fields."""
 
 

@@ -133,9 +133,7 @@ def _requester_for(data, school, worker):
         return api_user(), None
     if not worker:
         raise DeskError("Only the IT team can raise a ticket for someone else.", "requester_email")
-    user = db.session.execute(select(User).where(
-        User.email == normalise_email(email), User.trust_id == school.trust_id)).scalar()
-    return (user, None) if user is not None else (None, normalise_email(email))
+    return desk.requester_at(school, normalise_email(email)), None
 
 
 def _assignable(ticket, assignee_id):

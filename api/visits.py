@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from api.auth import api_user
 from api.errors import unprocessable
+from api.fields import ChangeSchema, UtcDateTime
 from api.pagination import PageArgs, page_schema, paginate
 from services.desk import permissions
 from services.desk import visits as visit_service
@@ -30,17 +31,16 @@ class VisitSchema(Schema):
     engineer_id = fields.Integer(load_default=None, allow_none=True, validate=ID,
                                  metadata={"description": "Who visits; you, if left out."})
     engineer_name = fields.Function(lambda v: v.engineer.display_name if v.engineer else None, dump_only=True)
-    starts_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc,
-                                     metadata={"description": "ISO 8601; without an offset it is UTC."})
-    ends_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+    starts_at = UtcDateTime(required=True, metadata={"description": "ISO 8601; without an offset it is UTC."})
+    ends_at = UtcDateTime(required=True)
     status = fields.String(dump_only=True)
     notes = fields.String(load_default="", validate=validate.Length(max=10_000))
     tickets = fields.List(fields.String(), dump_only=True, attribute="ticket_references",
                           metadata={"description": "References of the requests worked on during the visit."})
-    created_at = fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
 
 
-class VisitPatchSchema(Schema):
+class VisitPatchSchema(ChangeSchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     notes = fields.String(validate=validate.Length(max=10_000))
     tickets = fields.List(fields.String(validate=validate.Length(max=20)), validate=validate.Length(max=100),

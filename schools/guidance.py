@@ -16,6 +16,7 @@ from services.directory.models import User
 from trust_it.access import requires_school_role
 from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
+from trust_it.ids import db_int
 from trust_it.tenancy import current_scope, get_or_404
 from schools import bp
 from schools.views import EVERYONE
@@ -32,13 +33,13 @@ class ArticleForm(FlaskForm):
 
 
 class LinkArticleForm(FlaskForm):
-    article_id = SelectField("Article", coerce=int, validate_choice=False)
+    article_id = SelectField("Article", coerce=db_int, validate_choice=False)
 
 
 class TrainingForm(FlaskForm):
     held_on = DateField("Date", validators=[DataRequired("Enter the date of the session.")])
     topic = StringField("Topic")
-    led_by = SelectField("Led by", coerce=int, validate_choice=False)
+    led_by = SelectField("Led by", coerce=db_int, validate_choice=False)
     attendees = TextAreaField("Attendees", description="One name per line.", render_kw={"rows": 6})
     notes = TextAreaField("Notes", validators=[Optional()])
     tickets = StringField("Requests it answered", description="References of this school's “How do I…?” "

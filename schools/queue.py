@@ -20,6 +20,7 @@ from services.desk.errors import DeskError
 from services.desk.models import KINDS, OPEN_STATUSES, STATUSES, TIERS, Ticket
 from trust_it.access import requires_school_role
 from trust_it.extensions import db
+from trust_it.ids import db_int
 from trust_it.tenancy import current_scope
 
 FILTERS = ("status", "priority", "assignee", "kind", "tier")
@@ -105,7 +106,7 @@ def queue_assign():
     form.assignee_id.choices = worker_choices()
     # The filters the page was showing come back in a hidden field, so the same view returns.
     shown = {k: v for k, v in parse_qsl(request.form.get("filters", "")) if k in FILTERS}
-    ids = [int(i) for i in request.form.getlist("ticket_ids") if i.isdigit()][:MAX_BULK]
+    ids = [db_int(i) for i in request.form.getlist("ticket_ids") if i.isascii() and i.isdigit()][:MAX_BULK]
     if not form.validate_on_submit():
         return _queue_page(shown, form, 422)
     if not ids:

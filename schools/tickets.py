@@ -30,6 +30,7 @@ from services.directory.models import User
 from trust_it.access import requires_school_role
 from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
+from trust_it.ids import db_int
 from trust_it.tenancy import current_scope
 
 # Who may do what is services/desk/permissions.py's, shared with the API.
@@ -180,7 +181,7 @@ def _guidance_url(article) -> str:
 @bp.get("/tickets")
 @requires_school_role(*permissions.RAISERS)
 def my_tickets():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     page = queues.my_tickets(current_user, g.school.id, before=before)
     return render_template("schools/tickets/mine.html", school=g.school, page=page, status_tag=status_tag,
                            first_page=before is None)
@@ -285,7 +286,7 @@ def _classify_choices(form, ticket: Ticket) -> None:
 def _from_catalogue(model, value: str | None):
     if not value:
         return None
-    obj = db.session.get(model, int(value)) if value.isdigit() else None
+    obj = db.session.get(model, db_int(value)) if value.isascii() and value.isdigit() else None
     if obj is None or obj.trust_id != g.school.trust_id:
         raise DeskError("Choose from this trust's list.", "category_id" if model is Category else "service_id")
     return obj

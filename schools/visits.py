@@ -18,6 +18,7 @@ from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
 from trust_it.formatting import uk_to_utc
+from trust_it.ids import db_int
 from trust_it.tenancy import get_or_404, scope_for, set_scope
 from schools import bp
 from schools.guidance import ticket_url
@@ -25,7 +26,7 @@ from schools.guidance import ticket_url
 
 
 class PlanVisitForm(FlaskForm):
-    engineer_id = SelectField("Who is visiting", coerce=int, validate_choice=False)
+    engineer_id = SelectField("Who is visiting", coerce=db_int, validate_choice=False)
     day = DateField("Date", validators=[DataRequired("Enter the date of the visit.")])
     starts_at = TimeField("From", validators=[DataRequired("Enter the time the visit starts, like 08:30.")],
                           description="UK time.")

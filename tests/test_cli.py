@@ -34,3 +34,21 @@ def test_token_create_prints_a_working_secret(app, make):
     secret = result.output.strip()
     assert result.exit_code == 0 and secret.startswith("tit_")
     assert new_client(app).get("/api/v1/me/", headers={"Authorization": f"Bearer {secret}"}).json["user"]["email"] == user.email
+
+
+def test_user_create_at_a_school_succeeds_once_and_says_where(app, make):
+    """On PostgreSQL this runs as the app's role under row-level security: the school is named
+    from what was read inside the unscoped block, not reloaded with no scope after the commit."""
+    from services.directory.models import Membership
+    oak = make.school("oak", name="Oak Primary")
+    runner = app.test_cli_runner()
+    args = ["--email", "T.Tech@oak.sch.uk", "--name", "Tess Tech", "--role", "technician", "--school", "oak"]
+    result = runner.invoke(user_create, args)
+    assert (result.exit_code, result.exception) == (0, None), result.output
+    assert result.output.strip() == "Created t.tech@oak.sch.uk (technician at Oak Primary)."
+    with data(app) as s:
+        user = s.execute(select(User).where(User.email == "t.tech@oak.sch.uk")).scalar_one()
+        assert [(m.role, m.school_id) for m in s.execute(select(Membership).where(
+            Membership.user_id == user.id)).scalars()] == [("technician", oak.id)]
+    again = runner.invoke(user_create, args)
+    assert again.exit_code == 1 and "already" in again.output

@@ -92,8 +92,11 @@ def user_create(email, name, role, school_slug, password_stdin, trust_id):
         except DirectoryError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from None
+        # Worded before the commit: reading the school afterwards, outside unscoped(), would reload
+        # it under no scope, which row-level security answers with nothing.
+        done = f"Created {user.email} ({role}{' at ' + school.name if school else ''})."
         jobs.commit()
-    click.echo(f"Created {user.email} ({role}{' at ' + school.name if school else ''}).")
+    click.echo(done)
 
 
 @click.group("token")
@@ -142,26 +145,34 @@ def mail_ingest(message):
 @click.argument("csv_file", type=click.File("rb"))
 @click.option("--trust", "trust_id", type=int, default=None)
 @click.option("--trust-code", default=None, help="Only rows whose `Trusts (code)` is this (default: the trust's GIAS UID).")
-@click.option("--skip-invalid", is_flag=True, help="Load the good rows even if some rows are bad.")
+@click.option("--skip-invalid", is_flag=True, help="Load the good rows even if some rows are bad (exit 0 if any loaded).")
 @with_appcontext
 def import_gias(csv_file, trust_id, trust_code, skip_invalid):
-    """Create or update schools from a GIAS establishment CSV, matched on URN."""
+    """Create or update schools from a GIAS establishment CSV, matched on URN. Closed establishments
+    are listed, not imported."""
     from services.directory.gias_import import import_gias as run_import
     with unscoped():
         trust = _trust_or_exit(trust_id)
         result = run_import(trust, csv_file.read(), trust_code=trust_code, skip_invalid=skip_invalid)
+        source = getattr(csv_file, "name", "standard input")
         for error in result.errors:
-            click.echo(f"{csv_file.name}: {error}", err=True)
+            click.echo(f"{source}: {error}", err=True)
+        for record in result.closed:
+            when = f" on {record.close_date:%d %B %Y}" if record.close_date else ""
+            click.echo(f"{source}: line {record.line}: URN {record.urn} {record.name} closed{when}; "
+                       "not imported.", err=True)
         if result.errors and not skip_invalid:
             db.session.rollback()
-            click.echo(f"Nothing imported: {len(result.errors)} bad rows. Fix them, or use --skip-invalid.", err=True)
+            click.echo(f"Nothing imported: {len(result.errors)} bad values. Fix them, or use --skip-invalid.", err=True)
             sys.exit(1)
         jobs.commit()
     click.echo(f"{len(result.created)} schools added, {len(result.updated)} updated, "
-               f"{len(result.unchanged)} unchanged" + (f", {result.skipped_other_trusts} rows of other trusts ignored"
-                                                       if result.skipped_other_trusts else "") + ".")
-    if result.errors:
-        sys.exit(1)
+               f"{len(result.unchanged)} unchanged"
+               + (f", {len(result.closed)} closed not imported" if result.closed else "")
+               + (f", {result.skipped_other_trusts} rows of other trusts ignored" if result.skipped_other_trusts else "")
+               + (f", {len(result.errors)} bad values skipped" if result.errors else "") + ".")
+    if result.errors and not result.imported:
+        sys.exit(1)  # --skip-invalid, yet nothing could be loaded
 
 
 @click.command("worker")

@@ -20,12 +20,11 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr
 
-from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from services.base import utcnow
-from services.desk import attachments, tickets
+from services.desk import attachments, notify, tickets
 from services.desk.errors import DeskError
 from services.desk.models import Notification, Ticket, TicketEvent
 from services.directory import people
@@ -38,6 +37,12 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 SUBJECT_REFERENCE = re.compile(r"\[[A-Z0-9]{2,8}-\d{6}\]")
 REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 AUTOMATIC_PRECEDENCE = {"bulk", "auto_reply", "list", "junk"}
+# Delivery reports whose sender or structure says nothing (qmail sends a plain text/plain
+# "failure notice"), recognised by the subjects the common mail servers give them.
+REPORT_SUBJECT = re.compile(
+    r"^\s*(undeliverable:|undelivered mail returned to sender|failure notice|delivery status notification"
+    r"|mail delivery failed|returned mail:|automatic reply:|auto(matic)?[- ]?reply:|out of office( autoreply)?:)",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def ingest(raw: bytes, *, trust_id: int | None = None) -> IngestResult:
         already = _ticket_by_message_id(own_id, trust_id)
         if already is not None:
             return IngestResult(already, False, f"Already received as {already.reference}.")
-    subject = " ".join(str(msg.get("Subject") or "").split())
+    subject = " ".join(str(msg.get("Subject") or "").replace("\x00", "").split())
     body, files = _body(msg), _attachments(msg)
     ticket = _thread(msg, subject, trust_id)
     if ticket is not None:
@@ -95,18 +100,30 @@ def _first_id(value) -> str | None:
 
 
 def _automatic(msg: EmailMessage, sender: str, own_id: str | None) -> str | None:
-    """Why the message was sent by a machine (RFC 3834), or None when a person wrote it."""
+    """Why the message was sent by a machine (RFC 3834, RFC 3464), or None when a person wrote it.
+
+    Any one sign is enough: answering a machine is how mail loops start, and a person whose
+    message is wrongly taken for one can still raise the request on the website."""
     auto = str(msg.get("Auto-Submitted") or "").split(";")[0].strip().lower()
     if auto and auto != "no":
         return f"an automatic message (Auto-Submitted: {auto})."
     if msg.get("X-Autoreply") or msg.get("X-Autorespond"):
         return "an automatic reply."
+    # Exchange's out-of-office replies carry no Auto-Submitted, only this header (and an empty Return-Path).
+    if msg.get("X-Auto-Response-Suppress"):
+        return f"an automatic reply (X-Auto-Response-Suppress: {str(msg.get('X-Auto-Response-Suppress')).strip()})."
     if str(msg.get("Precedence") or "").strip().lower() in AUTOMATIC_PRECEDENCE:
         return f"bulk or list mail (Precedence: {str(msg.get('Precedence')).strip().lower()})."
     if msg.get_content_type() == "multipart/report":
         return "a delivery report."
-    ours = people.normalise_email(parseaddr(current_app.config.get("MAIL_FROM") or "")[1])
-    if sender == ours or (own_id and db.session.execute(
+    if any(str(path).strip() in ("<>", "") for path in msg.get_all("Return-Path") or []):
+        return "a delivery report or automatic reply (an empty Return-Path)."
+    if notify.automatic_address(sender):
+        return f"a delivery report or automatic message (from {sender})."
+    subject = " ".join(str(msg.get("Subject") or "").split())
+    if REPORT_SUBJECT.match(subject):
+        return f"a delivery report or automatic reply (subject \"{subject[:80]}\")."
+    if sender == notify.own_address() or (own_id and db.session.execute(
             select(Notification.id).where(Notification.message_id == own_id)).first()):
         return "one of our own notifications."
     return None
@@ -147,9 +164,10 @@ def _thread(msg: EmailMessage, subject: str, trust_id: int | None) -> Ticket | N
 
 def _text(part) -> str:
     try:
-        return part.get_content()
+        text = part.get_content()
     except (LookupError, UnicodeDecodeError):  # an unknown or lying charset: keep what we can read
-        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    return text.replace("\x00", "")  # PostgreSQL cannot store a NUL; no one meant to send one
 
 
 def _from_html(text: str) -> str:

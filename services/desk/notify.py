@@ -7,11 +7,12 @@ is kept in the outbox, shown to trust administrators at /trust/outbox.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import smtplib
 from datetime import timezone
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
@@ -25,6 +26,22 @@ from trust_it.extensions import db
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# Mailboxes of machines: mail servers' bounce senders and no-reply addresses. They never read
+# what we send, and their answer (a bounce, an auto-reply) would start a loop.
+AUTOMATIC_LOCAL_PARTS = re.compile(
+    r"(mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|mail[-_.]?delivery[-_.]?subsystem"
+    r"|microsoftexchange[0-9a-f]{32})([+-].*)?", re.IGNORECASE)
+
+
+def own_address() -> str:
+    return parseaddr(current_app.config.get("MAIL_FROM") or "trust-it@localhost")[1].strip().lower()
+
+
+def automatic_address(address: str | None) -> bool:
+    """An address that belongs to a machine (or to us): nothing is sent to it."""
+    address = (address or "").strip().lower()
+    local = address.rsplit("@", 1)[0]
+    return not local or address == own_address() or bool(AUTOMATIC_LOCAL_PARTS.fullmatch(local))
 
 
 def _base_url() -> str:
@@ -37,7 +54,7 @@ def ticket_url(ticket: Ticket) -> str:
 
 def record(kind: str, ticket: Ticket | None, to: str | None, subject: str, body: str) -> Notification | None:
     """Write one email to the outbox and queue its sending (after this transaction commits)."""
-    if not to:
+    if not to or automatic_address(to):
         return None
     domain = (current_app.config.get("MAIL_FROM") or "trust-it@localhost").rsplit("@", 1)[-1]
     note = Notification(kind=kind, ticket_id=ticket.id if ticket else None,
@@ -176,7 +193,8 @@ def _message(note: Notification) -> EmailMessage:
     msg["Subject"] = note.subject
     msg["Message-ID"] = note.message_id
     msg["Date"] = format_datetime(note.created_at.replace(tzinfo=timezone.utc))
-    msg["Auto-Submitted"] = "auto-generated"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: automatic responders do not answer it
+    msg["X-Auto-Response-Suppress"] = "All"  # Exchange's equivalent: no out-of-office or read receipts back
     if note.ticket_id:
         ticket = db.session.get(Ticket, note.ticket_id)
         if ticket is not None and ticket.message_id:

@@ -17,6 +17,7 @@ from services.desk.errors import DeskError
 from services.desk.models import (IMPACTS, KINDS, OPEN_STATUSES, SOURCES, STATUSES, URGENCIES, Category,
                                   Service, Ticket, TicketEvent)
 from services.directory.models import Membership, School, User
+from services.directory.people import normalise_email
 from trust_it.extensions import db
 from trust_it.tenancy import ROLE_TIER
 
@@ -83,6 +84,21 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
     if ticket.priority == 1 and kind != "guidance":  # P1 pages the technicians; the rest waits in the queue
         notify.urgent_raised(ticket)
     return ticket
+
+
+def requester_at(school: School, email: str, *, now=None) -> User:
+    """The person a ticket is raised for, found only among the school's own people (an active
+    account with a current membership there): an address at another school is refused exactly
+    like an unknown one, so raising a ticket never reveals, or e-mails, someone elsewhere."""
+    now = now or utcnow()
+    members = select(Membership.user_id).where(
+        Membership.school_id == school.id, (Membership.expires_at.is_(None)) | (Membership.expires_at > now))
+    user = db.session.execute(select(User).where(
+        User.email == normalise_email(email), User.trust_id == school.trust_id, User.active.is_(True),
+        User.id.in_(members))).scalar()
+    if user is None:
+        raise DeskError("No one at this school has that address.", "requester_email")
+    return user
 
 
 def _route_guidance(ticket: Ticket) -> None:

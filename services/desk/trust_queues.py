@@ -46,7 +46,7 @@ class DueCursor:
     def decode(cls, text: str | None) -> DueCursor | None:
         """None for a missing or malformed cursor: the list starts again from the top."""
         due, _, ident = (text or "").rpartition("_")
-        if not due or not ident.isdigit():
+        if not due or not ident.isascii() or not ident.isdigit() or int(ident) > 2**31 - 1:
             return None
         try:
             return cls(None if due == "-" else datetime.fromisoformat(due), int(ident))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, time
 
@@ -19,8 +20,16 @@ DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")
 DEFAULT_HOURS = (time(8, 0), time(16, 30))
 
 
+# Letters NFKD does not take apart; apostrophes join a word rather than split it ("St Mary's").
+_SPELLED_OUT = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ß": "ss", "ð": "d", "đ": "d", "þ": "th", "ł": "l",
+                              "ı": "i", "'": "", "’": "", "‘": "", "`": ""})
+
+
 def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """`St Æthelred's Church of England School` → `st-aethelreds-church-of-england-school`."""
+    letters = unicodedata.normalize("NFKD", name.lower().translate(_SPELLED_OUT))
+    ascii_name = "".join(c for c in letters if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
     return slug[:60].rstrip("-") or "school"
 
 

@@ -7,6 +7,8 @@ from services.desk.models import Category, Service, Ticket
 from services.directory import tokens
 from services.directory.models import User
 from tests.conftest import data
+from services.base import utcnow
+from trust_it.extensions import db
 
 
 def bearer(app, user):
@@ -157,11 +159,35 @@ def test_a_technician_raises_a_ticket_for_a_teacher_who_phoned(app, client, make
         "title": "Cannot log in", "requester_email": "J.Lee@oak.sch.uk"}).json
     assert for_teacher["requester"]["id"] == teacher.id
     visitor = client.post("/api/v1/tickets/", headers=headers, json={
-        "title": "Guest Wi-Fi", "requester_email": "visitor@example.org"}).json
-    assert visitor["requester"] is None and visitor["requester_email"] == "visitor@example.org"
+        "title": "Guest Wi-Fi", "requester_email": "visitor@example.org"})
+    assert visitor.status_code == 422
+    assert visitor.json["errors"]["json"] == {"requester_email": ["No one at this school has that address."]}
     staff = bearer(app, teacher)
     refused = client.post("/api/v1/tickets/", headers=staff, json={"title": "x", "requester_email": "a@b.org"})
     assert refused.status_code == 422 and "requester_email" in refused.json["errors"]["json"]
+
+
+def test_raising_a_ticket_for_another_schools_person_reveals_nothing_and_mails_no_one(app, client, make):
+    from services.desk.models import Notification
+    oak, elm = make.school("oak"), make.school("elm")
+    oak_head = make.user(role="school_lead", school=oak, email="head@oak.sch.uk", name="Dr Ada Byron")
+    left = make.user(role="staff", school=elm, email="left@elm.sch.uk", name="Former Teacher",
+                     expires_at=utcnow() - timedelta(days=1))
+    elm_tech = bearer(app, make.user(role="technician", school=elm))
+    for address in ("head@oak.sch.uk", "HEAD@oak.sch.uk", "left@elm.sch.uk", "nobody@elm.sch.uk"):
+        response = client.post("/api/v1/tickets/", headers=elm_tech, json={
+            "title": "Laptop", "school_id": elm.id, "requester_email": address})
+        assert response.status_code == 422, response.text
+        assert response.json["errors"]["json"] == {"requester_email": ["No one at this school has that address."]}
+        assert "Byron" not in response.text and "Former" not in response.text
+    with data(app) as s:
+        assert s.execute(select(Ticket)).first() is None
+        assert s.execute(select(Notification).where(
+            Notification.to_address.in_([oak_head.email, left.email]))).first() is None
+    # Oak's own technician may raise it for her: she is one of Oak's people.
+    oak_tech = bearer(app, make.user(role="technician", school=oak))
+    mine = client.post("/api/v1/tickets/", headers=oak_tech, json={"title": "Laptop", "requester_email": oak_head.email})
+    assert mine.status_code == 201 and mine.json["requester"] == {"id": oak_head.id, "name": "Dr Ada Byron"}
 
 
 def test_the_trust_team_must_say_which_school(app, client, make):

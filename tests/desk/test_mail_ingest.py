@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -24,6 +25,7 @@ from tests.conftest import PASSWORD, data, new_client
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00\xff" * 32
 QUESTION = "Which room is it in?"
+DATA = Path(__file__).parent / "data"
 
 
 @dataclass
@@ -253,6 +255,78 @@ def test_automatic_replies_are_ignored(app, make, world, headers):
     assert counts(app) == before
 
 
+# Delivery reports and out-of-office replies as the real mail servers write them (tests/desk/data):
+# each would otherwise open a ticket at the school its sender's domain belongs to, or be added
+# to OAK-000001 as Sam's answer, and our acknowledgement would go back to the machine.
+REPORTS = ["exchange_ndr_undeliverable.eml", "postfix_undelivered_mail.eml", "qmail_failure_notice.eml",
+           "gmail_delivery_status_notification.eml", "outlook_automatic_reply.eml"]
+
+
+@pytest.mark.parametrize("name", REPORTS, ids=[n.removesuffix(".eml") for n in REPORTS])
+def test_bounces_and_out_of_office_replies_never_open_a_ticket_and_are_never_answered(
+        app, make, world, smtp, name):
+    ticket = make.ticket(world.oak, world.sam, title="Projector in room 12 will not turn on")
+    with data(app) as s:
+        tickets.change_status(s.get(Ticket, ticket.id), "awaiting_requester", by=s.get(User, world.tech.id))
+    before, mails = counts(app), len(smtp.messages)
+
+    result, reference = deliver(app, (DATA / name).read_bytes())
+    assert (result.ticket, result.ignored) == (None, True), result.reason
+    assert counts(app) == before and len(smtp.messages) == mails
+    assert ticket_of(app, ticket.reference).status == "awaiting_requester"  # Sam's clock stays paused
+
+
+@pytest.mark.parametrize("sender, subject, headers", [
+    ("MAILER-DAEMON@oak.sch.uk", "Returned message", {}),
+    ("Mail Delivery System <postmaster@oak.sch.uk>", "Problem with your message", {}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Away", {"Return-Path": "<>"}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Away", {"X-Auto-Response-Suppress": "All"}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Away", {"X-Autorespond": "yes"}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Away", {"Precedence": "junk"}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Away", {"Precedence": "list"}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Away", {"Auto-Submitted": "auto-notified"}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Undeliverable: Projector", {}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "failure notice", {}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Delivery Status Notification (Delay)", {}),
+    ("Kim Lee <kim.lee@oak.sch.uk>", "Automatic reply: Projector", {}),
+], ids=["mailer-daemon", "postmaster", "empty-return-path", "x-auto-response-suppress", "x-autorespond",
+        "precedence-junk", "precedence-list", "auto-submitted-notified", "undeliverable", "failure-notice",
+        "delivery-status-notification", "automatic-reply"])
+def test_each_sign_of_a_machine_is_enough_to_ignore_a_message(app, world, smtp, sender, subject, headers):
+    result, _ = deliver(app, email(sender=sender, subject=subject, body="Your message could not be delivered.",
+                                   headers=headers))
+    assert (result.ticket, result.ignored) == (None, True), result.reason
+    assert counts(app)["Ticket"] == 0 and smtp.messages == []
+
+
+def test_a_persons_outlook_message_in_windows_1252_still_opens_a_ticket(app, world, smtp):
+    result, reference = deliver(app, (DATA / "outlook_person_windows1252.eml").read_bytes())
+    assert result.created, result.reason
+    ticket = ticket_of(app, reference)
+    assert (ticket.title, ticket.requester_id) == ("Y4 board won\u2019t turn on", world.kim.id)
+    assert "it just shows \u201cNo signal\u201d" in ticket.description
+    assert [subject(m) for m in smtp.to("kim.lee@oak.sch.uk")] == [
+        f"[{reference}] We have your request: Y4 board won\u2019t turn on"]
+
+
+@pytest.mark.parametrize("address", ["MAILER-DAEMON@oak.sch.uk", "postmaster@oak.sch.uk", "no-reply@oak.sch.uk",
+                                     "trust-it@localhost"])
+def test_nothing_is_sent_to_an_address_that_belongs_to_a_machine(app, world, smtp, address):
+    with data(app) as s:
+        tickets.create_ticket(s.get(School, world.oak.id), requester=None, requester_email=address,
+                              title="Raised from an old bounce", impact=3, urgency=3)
+    with data(app) as s:
+        assert s.execute(select(func.count()).select_from(Notification)
+                         .where(func.lower(Notification.to_address) == address.lower())).scalar() == 0
+    assert smtp.to(address) == [] and smtp.to(address.lower()) == []
+
+
+def test_what_we_send_tells_automatic_responders_not_to_answer(app, make, world, smtp):
+    make.ticket(world.oak, world.sam)
+    [ack] = smtp.to("sam.jones@oak.sch.uk")
+    assert (ack["Auto-Submitted"], ack["X-Auto-Response-Suppress"]) == ("auto-generated", "All")
+
+
 def test_our_own_notification_coming_back_is_ignored(app, make, world, smtp):
     make.ticket(world.oak, world.sam)
     [ack] = smtp.to("sam.jones@oak.sch.uk")
@@ -378,3 +452,10 @@ def test_the_endpoint_is_in_the_openapi_document(client):
     operation = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/mail/inbound"]["post"]
     assert list(operation["requestBody"]["content"]) == ["message/rfc822"]
     assert {"201", "403", "422"} <= set(operation["responses"])
+
+
+def test_a_nul_character_in_an_email_is_dropped_not_a_database_error(app, world):
+    result, reference = deliver(app, email(subject="Printer\x00 jammed", body="Paper\x00 stuck in tray 2.\n"))
+    assert result.created, result.reason
+    ticket = ticket_of(app, reference)
+    assert (ticket.title, ticket.description) == ("Printer jammed", "Paper stuck in tray 2.")

@@ -167,3 +167,20 @@ def test_optional_columns_absent_from_a_trimmed_download_become_none():
     assert errors == []
     optional = (school.pupils, school.trust_code, school.trust_name, school.status, school.establishment_type)
     assert optional == (None,) * 5
+
+
+def test_dates_in_either_spelling_and_all_through_phases_are_read():
+    from services.directory.gias import GiasSchool  # noqa: F401
+    schools, errors = parse_gias_csv((DATA / "edubasealldata_extract_cp1252.csv").read_bytes())
+    by_urn = {s.urn: s for s in schools}
+    assert by_urn["147812"].phase == "All-through"
+    assert by_urn["123456"].closed and str(by_urn["123456"].close_date) == "2019-08-31"
+    assert [(e.line, e.column) for e in errors] == [(5, "NumberOfPupils"), (6, "EstablishmentName")]
+
+
+@pytest.mark.parametrize("value, ok", [("31-08-2019", True), ("31/08/2019", True), ("2019-08-31", False),
+                                       ("31.08.2019", False), ("31-13-2019", False)])
+def test_a_close_date_is_dd_mm_yyyy_with_dashes_or_slashes(value, ok):
+    header = "URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),CloseDate\n"
+    schools, errors = parse_gias_csv(f"{header}149901,330,4001,Northfield Academy,Secondary,{value}\n".encode())
+    assert (len(schools), [(e.line, e.column) for e in errors]) == ((1, []) if ok else (0, [(2, "CloseDate")]))

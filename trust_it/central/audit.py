@@ -5,6 +5,7 @@ from services.directory import schools as school_service
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
 from trust_it.central.helpers import current_trust
+from trust_it.ids import db_int
 
 PAGE = 50
 
@@ -13,9 +14,9 @@ PAGE = 50
 @requires_trust_role("trust_admin", "it_director")
 def audit():
     trust = current_trust()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     action = request.args.get("action") or None
-    school_id = request.args.get("school", type=int)
+    school_id = request.args.get("school", type=db_int)
     events = log.page(trust.id, before_id=before, action=action, school_id=school_id, limit=PAGE + 1)
     more = len(events) > PAGE
     events = events[:PAGE]

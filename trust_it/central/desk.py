@@ -19,6 +19,7 @@ from trust_it.central import bp
 from trust_it.central.desk_forms import DecisionForm
 from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error, current_trust
+from trust_it.ids import db_int
 from trust_it.tenancy import current_scope, get_or_404
 
 PAGE = 50
@@ -45,8 +46,8 @@ def _page_context(**values) -> dict:
 
 def _queue_filters(args, school_ids: set[int]) -> QueueFilters:
     """Filters from the query string; anything not on offer is ignored rather than an error."""
-    school_id = args.get("school", type=int)
-    priority = args.get("priority", type=int)
+    school_id = args.get("school", type=db_int)
+    priority = args.get("priority", type=db_int)
     assignee = args.get("assignee")
     status = args.get("status")
     return QueueFilters(school_id=school_id if school_id in school_ids else None,
@@ -106,7 +107,7 @@ def escalation_take(ticket_id):
 @requires_trust_role(*DECISION_VIEWERS)
 def decisions():
     trust = current_trust()
-    rows = trust_queues.decision_queue(trust.id, after_id=request.args.get("after", type=int), limit=PAGE + 1)
+    rows = trust_queues.decision_queue(trust.id, after_id=request.args.get("after", type=db_int), limit=PAGE + 1)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     return render_template("central/desk/decisions.html", **_page_context(
@@ -156,7 +157,7 @@ def outbox():
     trust = current_trust()
     status = request.args.get("status")
     status = status if status in OUTBOX_STATUSES else None
-    notes = trust_queues.outbox(trust.id, status=status, before_id=request.args.get("before", type=int),
+    notes = trust_queues.outbox(trust.id, status=status, before_id=request.args.get("before", type=db_int),
                                 limit=PAGE + 1)
     more = len(notes) > PAGE
     notes = notes[:PAGE]

@@ -24,6 +24,7 @@ from trust_it.central.desk_forms import (PRIORITY_LABELS, TARGET_HINT, CategoryF
 from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error, current_trust
 from trust_it.extensions import db
+from trust_it.ids import db_int
 from trust_it.tenancy import get_or_404
 
 ADMIN = "trust_admin"
@@ -43,7 +44,7 @@ def _owner_from(form: ServiceForm, trust_id: int) -> User | None:
     value = (form.owner_id.data or "").strip()
     if not value:
         return None
-    owner = db.session.get(User, int(value)) if value.isdigit() else None
+    owner = db.session.get(User, db_int(value)) if value.isascii() and value.isdigit() else None
     if owner is None or owner.trust_id != trust_id:
         raise DeskError("Choose someone from the trust's central team.", "owner_id")
     return owner
@@ -231,7 +232,7 @@ def desk_targets_save():
 @requires_trust_role(ADMIN)
 def desk_school_choose():
     """The "choose a school" form posts here by GET; its answer is the school's own page."""
-    school_id = request.args.get("school", type=int)
+    school_id = request.args.get("school", type=db_int)
     if not school_id:
         flash("Choose a school first.", "error")
         return redirect(url_for(".desk_settings_page") + "#overrides")

@@ -17,7 +17,7 @@ class SchoolForm(FlaskForm):
     la_estab = StringField("LAEstab", validators=[Optional(), Length(max=7)],
                            description="LA code and establishment number, 7 digits.")
     phase = SelectField("Phase", choices=[(p, p) for p in PHASES], default="Primary")
-    pupils = IntegerField("Number of pupils", validators=[Optional(), NumberRange(min=0)])
+    pupils = IntegerField("Number of pupils", validators=[Optional(), NumberRange(min=0, max=100_000)])
     support_model = SelectField("IT support model", choices=list(SUPPORT_MODELS.items()))
     email_domains = StringField("Email domains", validators=[Optional()],
                                 description="Separate with commas, e.g. oakwood.sch.uk. Staff signing in with "

@@ -14,6 +14,7 @@ from trust_it.central.forms import ActionForm, ChangeRoleForm, InviteForm, Membe
 from trust_it.central.helpers import attach_error, current_trust, school_choices
 from trust_it.extensions import db
 from trust_it.formatting import uk_to_utc
+from trust_it.ids import db_int
 from trust_it.tenancy import scoped_get
 
 PAGE = 50
@@ -29,7 +30,7 @@ def _trust_user_or_404(user_id: int) -> User:
 def _school_from_form(value: str | None) -> School | None:
     if not value:
         return None
-    school = scoped_get(School, int(value)) if value.isdigit() else None
+    school = scoped_get(School, db_int(value)) if value.isascii() and value.isdigit() else None
     if school is None:
         raise DirectoryError("Choose a school from the list.", "school")
     return school
@@ -39,9 +40,9 @@ def _school_from_form(value: str | None) -> School | None:
 @requires_trust_role("trust_admin")
 def users():
     trust = current_trust()
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=db_int)
     q = request.args.get("q", "").strip()
-    school_id = request.args.get("school", type=int)
+    school_id = request.args.get("school", type=db_int)
     rows = people_service.users_of_trust(trust.id, search=q or None, after_id=after, limit=PAGE + 1,
                                          school_ids=[school_id] if school_id else None)
     more = len(rows) > PAGE
