@@ -5,11 +5,12 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from services.audit import log
 from services.directory import people, signin
 from trust_it.auth import microsoft
+from trust_it.auth import session as browser_session
 from trust_it.auth.forms import LoginForm
 from trust_it.auth.id_token import IdTokenError
 from trust_it.extensions import db, limiter
@@ -29,13 +30,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _start_session(user, method: str) -> None:
-    """A fresh session on every sign-in: nothing from before survives (no session fixation)."""
-    next_url = session.get("next")
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    if next_url:
-        session["next"] = next_url
+    browser_session.begin(user, method)
     user.last_sign_in_at = utcnow()
     log.record("auth.sign_in", f"{user.email} signed in ({method})", actor=user, trust_id=user.trust_id,
                ip=request.remote_addr, detail={"method": method})
@@ -135,7 +130,7 @@ def logout():
         with unscoped():
             log.record("auth.sign_out", f"{current_user.email} signed out", actor=current_user,
                        trust_id=current_user.trust_id, ip=request.remote_addr)
-    logout_user()
+        browser_session.end()
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for(".login"))
