@@ -15,6 +15,9 @@ def _wants_json() -> bool:
 
 
 def install(app: Flask) -> None:
+    from trust_it import headers
+    headers.install(app)
+
     @app.before_request
     def _scope_request():
         # Audit records name the address a change came from; services read it from the session.
