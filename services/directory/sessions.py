@@ -20,6 +20,7 @@ from trust_it.tenancy import utcnow
 # last_seen_at is a hint for the person's own list, not a lock: writing it on every request
 # would turn each page view into an UPDATE.
 TOUCH_EVERY = timedelta(minutes=5)
+KEEP = timedelta(days=30)
 
 
 def key_hash(key: str) -> str:
@@ -29,9 +30,9 @@ def key_hash(key: str) -> str:
 def start(user: User, *, method: str, ip: str | None, lifetime: timedelta, now: datetime | None = None) -> str:
     """Open a session for `user`; returns the key the cookie must carry (never stored)."""
     now = now or utcnow()
-    # Rows that can no longer be used are of no interest to anybody: tidy the person's own.
+    # Old rows are kept a while: they tell the sign-in guard which addresses the person uses.
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
-                                                 UserSession.created_at < now - lifetime))
+                                                 UserSession.created_at < now - max(lifetime, KEEP)))
     key = secrets.token_urlsafe(32)
     db.session.add(UserSession(id=key_hash(key), user_id=user.id, method=method, ip=ip, created_at=now,
                                last_seen_at=now))

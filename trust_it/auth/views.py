@@ -9,11 +9,12 @@ from flask_login import current_user
 
 from services.audit import log
 from services.directory import people, signin
-from trust_it.auth import microsoft
+from trust_it.auth import guessing, microsoft
 from trust_it.auth import session as browser_session
 from trust_it.auth.forms import LoginForm
 from trust_it.auth.id_token import IdTokenError
 from trust_it.extensions import db, limiter
+from trust_it.jobs import run_deferred_inline
 from trust_it.tenancy import unscoped, utcnow
 
 bp = Blueprint("auth", __name__)
@@ -40,15 +41,15 @@ def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _submitted_email() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+def _submitted_account_and_address() -> str:
+    return f"login-account:{request.remote_addr}:" + (request.form.get("email") or "").strip().lower()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302,
                error_message="Too many sign-in attempts. Wait a minute and try again.")
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_submitted_email,
-               deduct_when=lambda response: response.status_code != 302,
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               key_func=_submitted_account_and_address, deduct_when=lambda response: response.status_code != 302,
                error_message="Too many sign-in attempts for this account. Wait a few minutes and try again.")
 def login():
     if current_user.is_authenticated:
@@ -59,7 +60,10 @@ def login():
     error = None
     if form.validate_on_submit():
         with unscoped():
-            user = people.find_by_email(form.email.data)
+            email = people.normalise_email(form.email.data)
+            user = people.find_by_email(email)
+            if not guessing.may_try(email, user, request.remote_addr):
+                return _render_login(form, GUESSED_AT, 429)
             if user is None:
                 people.check_password(None, form.password.data)  # same work as a real check: timing tells nothing
             elif user.active and people.check_password(user, form.password.data):
@@ -70,9 +74,20 @@ def login():
             log.record("auth.sign_in_failed", f"Failed sign-in for {form.email.data.strip().lower()[:200]}",
                        trust_id=user.trust_id if user else None, ip=request.remote_addr,
                        detail={"user_id": user.id if user else None})
-            db.session.commit()  # keep the record even though the response is an error
+            guessing.record_failure(email, user)
+            db.session.commit()  # keep the record (and any warning to the owner) though the response is an error
+            run_deferred_inline()
         error = "That email address and password do not match an active account."
     status = 401 if error else (422 if form.errors else 200)
+    return _render_login(form, error, status)
+
+
+GUESSED_AT = ("Someone has been trying many passwords for this account, so for a few minutes it can only be "
+              "signed in to from a computer or phone that has signed in to it before. Try again later, "
+              "or from a device you have used with trust-it.")
+
+
+def _render_login(form, error, status):
     return render_template("auth/login.html", form=form, error=error,
                            entra_enabled=current_app.config["ENTRA_ENABLED"]), status
 
@@ -120,8 +135,7 @@ def microsoft_callback():
 
 
 def _refuse(message: str):
-    return render_template("auth/login.html", form=LoginForm(), error=message,
-                           entra_enabled=current_app.config["ENTRA_ENABLED"]), 403
+    return _render_login(LoginForm(), message, 403)
 
 
 @bp.post("/logout")
