@@ -4,16 +4,17 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user
 
 from services.audit import log
 from services.directory import people, signin
-from trust_it.auth import guessing, microsoft
+from trust_it.auth import guessing, microsoft, pending
 from trust_it.auth import session as browser_session
 from trust_it.auth.forms import LoginForm
 from trust_it.auth.id_token import IdTokenError
-from trust_it.extensions import db, limiter
+from trust_it.extensions import csrf, db, limiter
 from trust_it.jobs import run_deferred_inline
 from trust_it.tenancy import unscoped, utcnow
 
@@ -97,23 +98,29 @@ def microsoft_login():
     if not current_app.config["ENTRA_ENABLED"]:
         flash("Microsoft 365 sign-in is not configured here.", "error")
         return redirect(url_for(".login"))
-    session["msal_flow"] = microsoft.begin()
-    return redirect(session["msal_flow"]["auth_uri"])
+    flow = microsoft.begin()
+    return pending.keep(redirect(flow["auth_uri"]), flow, _safe_next(session.get("next")))
 
 
-@bp.route("/auth/microsoft/callback")
+@bp.route("/auth/microsoft/callback", methods=["GET", "POST"])
+@csrf.exempt  # Microsoft POSTs here from its own site: msal's state, nonce and PKCE stand in for the token
 def microsoft_callback():
-    flow = session.pop("msal_flow", None)
-    if not current_app.config["ENTRA_ENABLED"] or not flow:
+    flow, next_url = pending.read()
+    after_this_request(pending.forget)  # one answer per sign-in started
+    if request.method != "POST" or not current_app.config["ENTRA_ENABLED"] or not flow:
         flash("That sign-in link has expired. Please sign in again.", "error")
         return redirect(url_for(".login"))
-    if request.args.get("error"):
+    answer = request.form.to_dict()
+    if answer.get("error"):
         flash("Microsoft sign-in was cancelled or refused: "
-              + (request.args.get("error_description") or request.args["error"])[:200], "error")
+              + (answer.get("error_description") or answer["error"])[:200], "error")
         return redirect(url_for(".login"))
     try:
-        claims = microsoft.complete(flow, request.args.to_dict())
+        claims = microsoft.complete(flow, answer)
     except IdTokenError as exc:
+        if exc.worth_recording:
+            known = microsoft.facts(exc.claims)
+            _record_refusal(microsoft.explain(exc, known), known)
         return _refuse(str(exc))
     except (ValueError, RuntimeError) as exc:  # msal: state or nonce mismatch
         logger.info("Microsoft sign-in refused by msal: %s", exc)
@@ -121,17 +128,19 @@ def microsoft_callback():
     try:
         with unscoped():
             user = signin.sign_in_microsoft(claims)
-            next_url = _safe_next(session.get("next"))
             _start_session(user, "microsoft")
-            session.pop("next", None)
     except signin.SignInRefused as exc:
-        db.session.rollback()  # nothing of a refused sign-in is kept but the record of it
-        with unscoped():
-            log.record("auth.sign_in_refused", f"Microsoft sign-in refused for tenant {claims.get('tid')}: {exc}",
-                       ip=request.remote_addr, detail={"tid": claims.get("tid"), "oid": claims.get("oid")})
-        db.session.commit()
+        _record_refusal(str(exc), microsoft.facts(claims))
         return _refuse(str(exc))
-    return redirect(next_url or url_for("home.index"))
+    session.pop("next", None)
+    return redirect(_safe_next(next_url) or url_for("home.index"))
+
+
+def _record_refusal(reason: str, facts: dict) -> None:
+    db.session.rollback()  # nothing of a refused sign-in is kept but the record of it
+    with unscoped():
+        signin.record_refusal(reason, facts, ip=request.remote_addr)
+    db.session.commit()  # kept although the response is an error
 
 
 def _refuse(message: str):
