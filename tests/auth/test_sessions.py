@@ -136,3 +136,25 @@ def test_each_sign_in_keeps_only_a_hash_of_the_cookie_key(app, make):
     with data(app) as s:
         ids = s.execute(select(UserSession.id).where(UserSession.user_id == teacher.id)).scalars().all()
     assert len(ids) == 1 and key not in ids[0] and len(ids[0]) == 64
+
+
+def test_the_session_check_is_one_query_joined_to_the_user(app, make, login_as):
+    from sqlalchemy import event
+
+    from trust_it.extensions import db
+    client = login_as(make.user(role="staff", school=make.school("oak")))
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/s/oak/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    about_sessions = [s for s in statements if "user_sessions" in s]
+    assert len(about_sessions) == 1 and "JOIN user_sessions" in about_sessions[0]
+    assert not any(s.lstrip().upper().startswith("SELECT") and "FROM users" in s and "user_sessions" not in s
+                   and "WHERE users.id =" in s for s in statements)
