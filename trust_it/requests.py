@@ -5,22 +5,9 @@ from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from trust_it.extensions import db, login_manager
+from trust_it.extensions import db
 from trust_it.tenancy import (NO_SCOPE, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES, current_scope, scope_for, set_scope,
                               unscoped)
-
-
-@login_manager.user_loader
-def _load_user(ident: str):
-    from services.directory.models import User
-    user_id, _, token = (ident or "").partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    with unscoped():
-        user = db.session.get(User, int(user_id))
-    if user is None or user.session_token != token or not user.active:
-        return None
-    return user
 
 
 def _wants_json() -> bool:
@@ -97,6 +84,8 @@ def _refuse_nul():
 def install(app: Flask) -> None:
     # First of all hooks: before any of them (sign-in, the API's token look-up) sends input to SQL.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nul)
+    from trust_it import headers
+    headers.install(app)
 
     @app.before_request
     def _scope_request():

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.audit import log
 from services.base import utcnow
+from services.directory import sessions
 from services.directory.errors import DirectoryError
 from services.directory.models import Membership, School, User
 from trust_it.extensions import db
@@ -49,6 +50,8 @@ def set_password(user: User, password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise DirectoryError(f"Use a password of at least {MIN_PASSWORD} characters.", "password")
     user.password_hash = generate_password_hash(password)
+    if user.id is not None:
+        sessions.end_all(user)  # whoever knew the old password is signed out everywhere
 
 
 _DUMMY_HASH = generate_password_hash("not a real password")

@@ -29,6 +29,24 @@ def trust_for_tenant(tid: str) -> Trust | None:
     return row.trust if row else None
 
 
+def record_refusal(reason: str, facts: dict, *, ip: str | None = None) -> int:
+    """Keep a refused Microsoft sign-in where trust administrators will see it (the audit log).
+
+    The trust is the one whose tenant the token names. When no trust has that tenant (another
+    organisation, a personal account, a token that could not be read), it is recorded for every
+    trust of the deployment: Microsoft sign-in is set up once for the whole deployment, so a
+    wrong client id or an unlisted tenant concerns all of them, and usually there is one.
+    Returns how many trusts it was recorded for.
+    """
+    trust = trust_for_tenant(facts.get("tenant_id") or "")
+    trust_ids = [trust.id] if trust else list(db.session.execute(select(Trust.id).order_by(Trust.id)).scalars())
+    who = facts.get("sign_in_name") or "someone whose sign-in name was not received"
+    for trust_id in trust_ids:
+        log.record("auth.sign_in_refused", f"Microsoft sign-in refused for {who}: {reason}", trust_id=trust_id,
+                   ip=ip, detail={"reason": reason, **facts})
+    return len(trust_ids)
+
+
 def _email_of(claims: dict) -> str:
     """The sign-in name (UPN), which the tenant's administrators control. The optional `email`
     claim is not verified by Microsoft, so it never links accounts nor picks a school."""

@@ -23,7 +23,7 @@ def test_an_email_claim_cannot_take_over_a_local_admin(app, entra, two_schools, 
     trust, oak, elm = two_schools
     make.user(role="trust_admin", email="admin@oak.sch.uk", trust=trust)  # has a password: break-glass
     client = new_client(app)
-    response = _callback(client, entra.redirect_url(_start(client), tid=TID, oid="oid-attacker",
+    response = _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-attacker",
                                                     preferred_username="admin@oak.sch.uk", email="admin@oak.sch.uk"))
     assert response.status_code == 403
     assert client.get("/trust/users").status_code == 302  # not signed in
@@ -34,7 +34,7 @@ def test_an_email_claim_cannot_take_over_a_local_admin(app, entra, two_schools, 
 def test_the_school_comes_from_the_sign_in_name_not_the_email_claim(app, entra, two_schools):
     trust, oak, elm = two_schools
     client = new_client(app)
-    _callback(client, entra.redirect_url(_start(client), tid=TID, oid="oid-x", preferred_username="x@oak.sch.uk",
+    _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-x", preferred_username="x@oak.sch.uk",
                                          email="x@elm.sch.uk", roles=["School.Technician"]))
     assert client.get("/s/oak/").status_code == 200
     assert client.get("/s/elm/").status_code == 404
@@ -42,7 +42,7 @@ def test_the_school_comes_from_the_sign_in_name_not_the_email_claim(app, entra, 
 
 def test_a_guest_from_a_personal_account_is_refused(app, entra, two_schools):
     client = new_client(app)
-    response = _callback(client, entra.redirect_url(
+    response = _callback(client, entra.form_post(
         _start(client), tid=TID, oid="oid-guest", preferred_username="guest_outlook.com#EXT#@oak.sch.uk",
         idp="https://sts.windows.net/9188040d-6c67-4c5b-b112-36a304b66dad/"))
     assert response.status_code == 403
@@ -54,16 +54,9 @@ def test_an_expired_manual_role_does_not_block_the_mapped_one(app, entra, two_sc
     user = make.user(role="technician", school=oak, email="dan@oak.sch.uk", trust=trust, password=None,
                      expires_at=datetime.utcnow() - timedelta(days=1))
     client = new_client(app)
-    _callback(client, entra.redirect_url(_start(client), tid=TID, oid="oid-dan", preferred_username="dan@oak.sch.uk",
+    _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-dan", preferred_username="dan@oak.sch.uk",
                                          roles=["School.Technician"]))
     assert client.get("/s/oak/").status_code == 200
-
-
-def test_sign_in_attempts_for_one_account_are_limited_across_addresses(app, make):
-    make.user(role="staff", school=make.school("oak"), email="amira@oak.sch.uk")
-    codes = [new_client(app).post("/login", data={"email": "amira@oak.sch.uk", "password": f"guess {i}"}).status_code
-             for i in range(21)]
-    assert codes[:20] == [401] * 20 and codes[20] == 429
 
 
 def test_a_second_trust_reusing_a_school_name_gets_its_own_address(app, make, login_as):

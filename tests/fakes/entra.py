@@ -6,7 +6,9 @@ Instead they pass ``FakeEntra().http_client`` as msal's documented
 The fake answers OIDC discovery, instance discovery, the key set and the token
 endpoint for ``https://login.microsoftonline.com/{tenant}``, and
 :meth:`FakeEntra.sign_in` plays the browser's part: it takes the authorize URL
-msal built and returns what Microsoft would redirect back with.
+msal built and returns what Microsoft would send back (:meth:`FakeEntra.form_post` for
+``response_mode=form_post``, with :meth:`FakeEntra.form_post_page` the page that posts it;
+:meth:`FakeEntra.redirect_url` for the query mode).
 
 It checks what Microsoft checks (client credentials, one-time codes bound to
 the redirect URI, PKCE) so that tests notice when the app stops sending them,
@@ -272,6 +274,24 @@ class FakeEntra:
         if "state" in query:
             response["state"] = query["state"]
         return response
+
+    def form_post(self, auth_uri: str, **claims) -> tuple[str, dict]:
+        """Where and what the browser POSTs after :meth:`sign_in` with ``response_mode=form_post``:
+        Microsoft answers with a page whose form the browser submits to the redirect URI."""
+        query = dict(parse_qsl(urlsplit(auth_uri).query))
+        assert query.get("response_mode") == "form_post", (
+            f"response_mode {query.get('response_mode')!r}: the code would travel in a URL")
+        return query["redirect_uri"], self.sign_in(auth_uri, **claims)
+
+    def form_post_page(self, auth_uri: str, **claims) -> str:
+        """The page Microsoft serves for form_post: a form that submits itself to the redirect URI."""
+        from html import escape
+        action, fields = self.form_post(auth_uri, **claims)
+        inputs = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
+        return (f'<html><head><title>Working...</title></head><body onload="document.forms[0].submit()">'
+                f'<form method="POST" name="hiddenform" action="{escape(action)}">{inputs}'
+                f'<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit">'
+                f'</noscript></form></body></html>')
 
     def redirect_url(self, auth_uri: str, **claims) -> str:
         """The full callback URL the browser would be sent to after :meth:`sign_in`."""

@@ -135,6 +135,19 @@ def test_form_post_response_mode_works_with_the_same_response(entra):
         entra.redirect_url(flow["auth_uri"])
 
 
+def test_form_post_gives_the_callback_and_the_fields_the_browser_posts(entra):
+    app = _app(entra)
+    flow = app.initiate_auth_code_flow(scopes=[], redirect_uri=REDIRECT_URI, response_mode="form_post")
+    url, fields = entra.form_post(flow["auth_uri"])
+    assert url == REDIRECT_URI and fields["state"] == flow["state"]
+    assert "id_token" in app.acquire_token_by_auth_code_flow(flow, fields)
+    page = entra.form_post_page(flow["auth_uri"])
+    assert f'action="{REDIRECT_URI}"' in page and 'method="POST"' in page
+    query_flow = app.initiate_auth_code_flow(scopes=[], redirect_uri=REDIRECT_URI)
+    with pytest.raises(AssertionError, match="would travel in a URL"):
+        entra.form_post(query_flow["auth_uri"])
+
+
 def test_denied_sign_in_comes_back_as_an_oauth_error(entra):
     app = _app(entra)
     flow = app.initiate_auth_code_flow(scopes=[], redirect_uri=REDIRECT_URI)

@@ -58,6 +58,8 @@ class IdTokenError(Exception):
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.claims: dict = {}  # the token's claims, unverified, when there was a token
+        self.worth_recording = True  # False for errors anyone could provoke with a made-up response
 
 
 @dataclass

@@ -4,16 +4,19 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import (Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user
 
 from services.audit import log
 from services.base import utcnow
 from services.directory import people, signin
-from trust_it.auth import microsoft
+from trust_it.auth import guessing, microsoft, pending
+from trust_it.auth import session as browser_session
 from trust_it.auth.forms import LoginForm
 from trust_it.auth.id_token import IdTokenError
-from trust_it.extensions import db, limiter
+from trust_it.extensions import csrf, db, limiter
+from trust_it.jobs import run_deferred_inline
 from trust_it.tenancy import unscoped
 
 bp = Blueprint("auth", __name__)
@@ -30,13 +33,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _start_session(user, method: str) -> None:
-    """A fresh session on every sign-in: nothing from before survives (no session fixation)."""
-    next_url = session.get("next")
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    if next_url:
-        session["next"] = next_url
+    browser_session.begin(user, method)
     user.last_sign_in_at = utcnow()
     log.record("auth.sign_in", f"{user.email} signed in ({method})", actor=user, trust_id=user.trust_id,
                ip=request.remote_addr, detail={"method": method})
@@ -46,15 +43,15 @@ def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _submitted_email() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+def _submitted_account_and_address() -> str:
+    return f"login-account:{request.remote_addr}:" + (request.form.get("email") or "").strip().lower()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302,
                error_message="Too many sign-in attempts. Wait a minute and try again.")
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_submitted_email,
-               deduct_when=lambda response: response.status_code != 302,
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               key_func=_submitted_account_and_address, deduct_when=lambda response: response.status_code != 302,
                error_message="Too many sign-in attempts for this account. Wait a few minutes and try again.")
 def login():
     if current_user.is_authenticated:
@@ -65,7 +62,10 @@ def login():
     error = None
     if form.validate_on_submit():
         with unscoped():
-            user = people.find_by_email(form.email.data)
+            email = people.normalise_email(form.email.data)
+            user = people.find_by_email(email)
+            if not guessing.may_try(email, user, request.remote_addr):
+                return _render_login(form, GUESSED_AT, 429)
             if user is None:
                 people.check_password(None, form.password.data)  # same work as a real check: timing tells nothing
             elif user.active and people.check_password(user, form.password.data):
@@ -76,9 +76,20 @@ def login():
             log.record("auth.sign_in_failed", f"Failed sign-in for {form.email.data.strip().lower()[:200]}",
                        trust_id=user.trust_id if user else None, ip=request.remote_addr,
                        detail={"user_id": user.id if user else None})
-            db.session.commit()  # keep the record even though the response is an error
+            guessing.record_failure(email, user)
+            db.session.commit()  # keep the record (and any warning to the owner) though the response is an error
+            run_deferred_inline()
         error = "That email address and password do not match an active account."
     status = 401 if error else (422 if form.errors else 200)
+    return _render_login(form, error, status)
+
+
+GUESSED_AT = ("Someone has been trying many passwords for this account, so for a few minutes it can only be "
+              "signed in to from a computer or phone that has signed in to it before. Try again later, "
+              "or from a device you have used with trust-it.")
+
+
+def _render_login(form, error, status):
     return render_template("auth/login.html", form=form, error=error,
                            entra_enabled=current_app.config["ENTRA_ENABLED"]), status
 
@@ -88,23 +99,29 @@ def microsoft_login():
     if not current_app.config["ENTRA_ENABLED"]:
         flash("Microsoft 365 sign-in is not configured here.", "error")
         return redirect(url_for(".login"))
-    session["msal_flow"] = microsoft.begin()
-    return redirect(session["msal_flow"]["auth_uri"])
+    flow = microsoft.begin()
+    return pending.keep(redirect(flow["auth_uri"]), flow, _safe_next(session.get("next")))
 
 
-@bp.route("/auth/microsoft/callback")
+@bp.route("/auth/microsoft/callback", methods=["GET", "POST"])
+@csrf.exempt  # Microsoft POSTs here from its own site: msal's state, nonce and PKCE stand in for the token
 def microsoft_callback():
-    flow = session.pop("msal_flow", None)
-    if not current_app.config["ENTRA_ENABLED"] or not flow:
+    flow, next_url = pending.read()
+    after_this_request(pending.forget)  # one answer per sign-in started
+    if request.method != "POST" or not current_app.config["ENTRA_ENABLED"] or not flow:
         flash("That sign-in link has expired. Please sign in again.", "error")
         return redirect(url_for(".login"))
-    if request.args.get("error"):
+    answer = request.form.to_dict()
+    if answer.get("error"):
         flash("Microsoft sign-in was cancelled or refused: "
-              + (request.args.get("error_description") or request.args["error"])[:200], "error")
+              + (answer.get("error_description") or answer["error"])[:200], "error")
         return redirect(url_for(".login"))
     try:
-        claims = microsoft.complete(flow, request.args.to_dict())
+        claims = microsoft.complete(flow, answer)
     except IdTokenError as exc:
+        if exc.worth_recording:
+            known = microsoft.facts(exc.claims)
+            _record_refusal(microsoft.explain(exc, known), known)
         return _refuse(str(exc))
     except (ValueError, RuntimeError) as exc:  # msal: state or nonce mismatch
         logger.info("Microsoft sign-in refused by msal: %s", exc)
@@ -112,22 +129,23 @@ def microsoft_callback():
     try:
         with unscoped():
             user = signin.sign_in_microsoft(claims)
-            next_url = _safe_next(session.get("next"))
             _start_session(user, "microsoft")
-            session.pop("next", None)
     except signin.SignInRefused as exc:
-        db.session.rollback()  # nothing of a refused sign-in is kept but the record of it
-        with unscoped():
-            log.record("auth.sign_in_refused", f"Microsoft sign-in refused for tenant {claims.get('tid')}: {exc}",
-                       ip=request.remote_addr, detail={"tid": claims.get("tid"), "oid": claims.get("oid")})
-        db.session.commit()
+        _record_refusal(str(exc), microsoft.facts(claims))
         return _refuse(str(exc))
-    return redirect(next_url or url_for("home.index"))
+    session.pop("next", None)
+    return redirect(_safe_next(next_url) or url_for("home.index"))
+
+
+def _record_refusal(reason: str, facts: dict) -> None:
+    db.session.rollback()  # nothing of a refused sign-in is kept but the record of it
+    with unscoped():
+        signin.record_refusal(reason, facts, ip=request.remote_addr)
+    db.session.commit()  # kept although the response is an error
 
 
 def _refuse(message: str):
-    return render_template("auth/login.html", form=LoginForm(), error=message,
-                           entra_enabled=current_app.config["ENTRA_ENABLED"]), 403
+    return _render_login(LoginForm(), message, 403)
 
 
 @bp.post("/logout")
@@ -136,7 +154,7 @@ def logout():
         with unscoped():
             log.record("auth.sign_out", f"{current_user.email} signed out", actor=current_user,
                        trust_id=current_user.trust_id, ip=request.remote_addr)
-    logout_user()
+        browser_session.end()
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for(".login"))
