@@ -81,15 +81,8 @@ def drop_database(url: str) -> None:
 
 def app_role_url(owner: str) -> str:
     """A login role as production's should be: owns nothing, bound by row-level security."""
-    engine = create_engine(owner)
-    with engine.begin() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
-    engine.dispose()
-    return make_url(owner).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    from tests.conftest import _app_role_url
+    return _app_role_url(owner, APP_ROLE)
 
 
 def make_app(url: str):

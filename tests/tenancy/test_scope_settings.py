@@ -63,24 +63,28 @@ def test_a_request_tells_the_database_who_is_asking_at_most_twice(app, pg, make,
     assert len(set(map(str, sent))) == len(sent)  # never the same settings twice
 
 
-def test_the_scope_is_back_in_force_after_an_unscoped_block(app, pg, trust_with_backlog):
-    oak, elm = trust_with_backlog
+@contextmanager
+def in_scope_of(app, school):
+    """A request's session scoped to one school; yields how many tickets raw SQL sees."""
     with app.app_context(), app.test_request_context():
-        set_scope(Scope(user_id=1, trust_id=oak.trust_id, school_ids=(oak.id,)))
-        seen = lambda: db.session.execute(text("SELECT count(*) FROM tickets")).scalar()  # noqa: E731
-        assert seen() == 3
-        with unscoped():
-            assert seen() == 6
-        assert seen() == 3
+        set_scope(Scope(user_id=1, trust_id=school.trust_id, school_ids=(school.id,)))
+        yield lambda: db.session.execute(text("SELECT count(*) FROM tickets")).scalar()
         db.session.rollback()
         db.session.remove()
 
 
+def test_the_scope_is_back_in_force_after_an_unscoped_block(app, pg, trust_with_backlog):
+    oak, _ = trust_with_backlog
+    with in_scope_of(app, oak) as seen:
+        assert seen() == 3
+        with unscoped():
+            assert seen() == 6
+        assert seen() == 3
+
+
 def test_a_rolled_back_savepoint_does_not_leave_the_database_unscoped(app, pg, trust_with_backlog):
     oak, _ = trust_with_backlog
-    with app.app_context(), app.test_request_context():
-        set_scope(Scope(user_id=1, trust_id=oak.trust_id, school_ids=(oak.id,)))
-        seen = lambda: db.session.execute(text("SELECT count(*) FROM tickets")).scalar()  # noqa: E731
+    with in_scope_of(app, oak) as seen:
         assert seen() == 3
         savepoint = db.session.begin_nested()
         with unscoped():
@@ -89,5 +93,3 @@ def test_a_rolled_back_savepoint_does_not_leave_the_database_unscoped(app, pg, t
         with unscoped():
             assert seen() == 6  # the savepoint took '*' away with it: it is sent again
         assert seen() == 3
-        db.session.rollback()
-        db.session.remove()
