@@ -16,7 +16,7 @@ from api.auth import api_user
 from api.desk_schemas import (DecisionSchema, EscalationSchema, EventSchema, TicketCreateSchema,
                               TicketDetailSchema, TicketPatchSchema, TicketQuery, TicketSchema)
 from api.errors import unprocessable
-from api.pagination import PageArgs, page_schema, paginate
+from api.pagination import PageArgs, page_schema, paginate, paginate_ids_first
 from services.desk import escalation as escalations
 from services.desk import permissions
 from services.desk import tickets as desk
@@ -73,12 +73,12 @@ def _naive(dt):
     return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt is not None and dt.tzinfo else dt
 
 
-def _visible_tickets():
+def _visible_tickets(what=Ticket):
     scope = current_scope()
     if _trustee_only():
-        return select(Ticket).where(false())
+        return select(what).where(false())
     schools = [sid for sid in scope.school_ids if _reads_all(sid)]
-    return select(Ticket).where(or_(Ticket.school_id.in_(schools), Ticket.requester_id == scope.user_id))
+    return select(what).where(or_(Ticket.school_id.in_(schools), Ticket.requester_id == scope.user_id))
 
 
 def _filtered(stmt, args):
@@ -155,7 +155,9 @@ class Tickets(MethodView):
 
         The IT team and school leads see their schools' tickets; everyone sees the tickets they
         raised; trustees get an empty list (the desk reaches them through board reports)."""
-        return paginate(_with_people(_filtered(_visible_tickets(), args)), Ticket.id, args, db.session)
+        return paginate_ids_first(_filtered(_visible_tickets(Ticket.id), args),
+                                  lambda page: _with_people(select(Ticket).join(page, page.c.id == Ticket.id)),
+                                  Ticket.id, args, db.session)
 
     @blp.arguments(TicketCreateSchema)
     @blp.response(201, TicketDetailSchema)

@@ -30,6 +30,7 @@ from services.directory.models import User
 from trust_it.access import requires_school_role
 from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
+from trust_it.formatting import html
 from trust_it.ids import db_int
 from trust_it.tenancy import current_scope
 
@@ -74,20 +75,20 @@ def due_label(ticket: Ticket, now: datetime) -> Markup:
     if due is None:
         return Markup("no due time")
     minutes = int(abs((due - now).total_seconds()) // 60)
-    stamp = Markup('<time datetime="{}Z">{}</time>')
+    stamp = '<time datetime="{}Z">{}</time>'
     if due >= now:
-        return stamp.format(due.isoformat(timespec="minutes"), f"due in {_span(minutes)}")
-    return Markup('<span class="tag red">{}</span>').format(
-        stamp.format(due.isoformat(timespec="minutes"), f"overdue by {_span(minutes)}"))
+        return html(stamp, due.isoformat(timespec="minutes"), f"due in {_span(minutes)}")
+    return html('<span class="tag red">{}</span>',
+                html(stamp, due.isoformat(timespec="minutes"), f"overdue by {_span(minutes)}"))
 
 
 def status_tag(ticket: Ticket) -> Markup:
-    return Markup('<span class="tag {}">{}</span>').format(STATUS_TAGS.get(ticket.status, "grey"),
-                                                         STATUSES.get(ticket.status, ticket.status))
+    return html('<span class="tag {}">{}</span>', STATUS_TAGS.get(ticket.status, "grey"),
+                STATUSES.get(ticket.status, ticket.status))
 
 
 def priority_tag(priority: int) -> Markup:
-    return Markup('<span class="tag {}">P{}</span>').format(PRIORITY_TAGS.get(priority, "grey"), priority)
+    return html('<span class="tag {}">P{}</span>', PRIORITY_TAGS.get(priority, "grey"), priority)
 
 
 def worker_choices(extra: list[User] = ()) -> list[tuple[str, str]]:

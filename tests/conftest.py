@@ -98,19 +98,19 @@ def backend(request):
 APP_ROLE = "trust_it_test_app"
 
 
-def _app_role_url(owner_url: str) -> str:
+def _app_role_url(owner_url: str, role: str = APP_ROLE) -> str:
     """PostgreSQL tests connect as a role that neither owns the tables nor bypasses row-level
     security, as production should: the database's own tenancy rules are exercised by every test."""
     engine = create_engine(owner_url)
     with engine.begin() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first()
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
         if not exists:
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
+            conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
     engine.dispose()
-    return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    return make_url(owner_url).set(username=role, password=None).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

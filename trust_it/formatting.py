@@ -8,9 +8,15 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 UK = ZoneInfo("Europe/London")
+
+
+def html(template: str, *values) -> Markup:
+    """`Markup(template).format(*values)` at a third of the cost: pages build a few of these for every
+    row of a 50-row queue, and Markup.format escapes through string.Formatter field by field."""
+    return Markup(template.format(*map(escape, values)))
 
 
 def to_uk(dt: datetime) -> datetime:
@@ -28,8 +34,8 @@ def when(dt: datetime | None) -> Markup:
     if dt is None:
         return Markup("")
     local = to_uk(dt)
-    return Markup('<time datetime="{}Z">{} {}</time>').format(
-        dt.isoformat(timespec="minutes"), local.day, local.strftime("%b %Y %H:%M"))
+    return html('<time datetime="{}Z">{} {}</time>',
+                dt.isoformat(timespec="minutes"), local.day, local.strftime("%b %Y %H:%M"))
 
 
 def day(d: date | datetime | None) -> Markup:
@@ -37,8 +43,7 @@ def day(d: date | datetime | None) -> Markup:
         return Markup("")
     if isinstance(d, datetime):
         d = to_uk(d).date()
-    return Markup('<time datetime="{}">{} {} {}</time>').format(d.isoformat(), d.strftime("%a"), d.day,
-                                                                d.strftime("%b %Y"))
+    return html('<time datetime="{}">{} {} {}</time>', d.isoformat(), d.strftime("%a"), d.day, d.strftime("%b %Y"))
 
 
 def install(app) -> None:

@@ -112,7 +112,6 @@ def set_scope(scope: Scope) -> None:
     g.scope = scope
     db.session.info["school_ids"] = list(scope.school_ids)
     db.session.info["trust_id"] = scope.trust_id or 0
-    _apply_database_scope(db.session)
 
 
 @contextmanager
@@ -121,15 +120,20 @@ def unscoped():
     info = db.session.info
     previous = info.get("tenancy_unscoped", False)
     info["tenancy_unscoped"] = True
-    _apply_database_scope(db.session)
     try:
         yield
     finally:
         info["tenancy_unscoped"] = previous
-        _apply_database_scope(db.session)
 
 
-# --- PostgreSQL row-level security (migration 0003): the same scope, told to the database ---
+# --- PostgreSQL row-level security (migrations 0003, 0008): the same scope, told to the database ---
+#
+# The settings are transaction-local. They are sent just before a statement needs them, and only
+# when they differ from what this transaction was last told: a request that loads the user
+# unscoped and then works in its scope sends them twice, not at every change of mind.
+
+_SENT = "tenancy_sent"  # session.info: the settings this transaction holds (None: nothing yet)
+
 
 def _scope_settings(session) -> tuple[str, str]:
     if session.info.get("tenancy_unscoped"):
@@ -137,30 +141,40 @@ def _scope_settings(session) -> tuple[str, str]:
     return ",".join(str(i) for i in session.info.get("school_ids", ())), str(session.info.get("trust_id", 0))
 
 
-def _set_on(connection, session) -> None:
-    ids, trust_id = _scope_settings(session)
+def _tell_database(session) -> None:
+    """Send the scope to the open transaction (beginning one if needed) unless it already holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    connection = session.connection()  # a new transaction resets what was sent (after_begin below)
+    wanted = _scope_settings(session)
+    if session.info.get(_SENT) == wanted:
+        return
+    ids, trust_id = wanted
     connection.exec_driver_sql(
         "SELECT set_config('trust_it.school_ids', %(ids)s, true), set_config('trust_it.trust_id', %(trust)s, true)",
         {"ids": ids, "trust": trust_id})
-
-
-def _apply_database_scope(session) -> None:
-    """Re-tell the open transaction who is asking (scope set, or unscoped() entered/left)."""
-    session = session() if hasattr(session, "registry") else session  # the scoped_session's Session
-    if session.in_transaction():
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            _set_on(connection, session)
+    session.info[_SENT] = wanted
 
 
 @event.listens_for(Session, "after_begin")
-def _scope_new_transaction(session, transaction, connection):
-    if connection.dialect.name == "postgresql":
-        _set_on(connection, session)
+def _new_transaction_holds_nothing(session, transaction, connection):
+    session.info[_SENT] = None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _savepoint_may_have_undone_it(session, transaction):
+    if transaction.nested:  # a rolled-back savepoint takes its set_config with it
+        session.info[_SENT] = None
+
+
+@event.listens_for(Session, "before_flush")
+def _scope_writes(session, flush_context, instances):
+    _tell_database(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _deny_by_default(state):
+    _tell_database(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load:

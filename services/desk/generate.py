@@ -135,3 +135,50 @@ def _flush(rows: list[dict]) -> int:
 
 def open_ticket_count() -> int:
     return db.session.execute(select(func.count()).select_from(Ticket).where(Ticket.sla_next_check_at.isnot(None))).scalar()
+
+
+def spread_backlog(trust: Trust, total: int, *, now: datetime, worst: int = 300,
+                   rng: random.Random | None = None) -> School:
+    """Leave `total` tickets open across the trust the way real backlogs are: in proportion to each
+    school's size, some schools worse than others, and one school `worst` tickets behind.
+
+    Each school's most recent tickets stay open with running clocks whose alarms fall within four
+    hours either side of `now` — half have used 75 % of a 4-hour target (a warning is due), half far
+    more (escalation and breach are due) — so the sweep has a realistic bad day's work. Every other
+    ticket is closed. Returns the school with the worst backlog.
+    """
+    rng = rng or random.Random(1)
+    schools = db.session.execute(select(School).where(School.trust_id == trust.id).order_by(School.id)).scalars().all()
+    ids = [s.id for s in schools]
+    db.session.execute(update(Ticket).where(Ticket.school_id.in_(ids), Ticket.sla_next_check_at.isnot(None)).values(
+        sla_next_check_at=None, sla_warn_at=None, sla_escalate_at=None, resolution_due_at=None,
+        status="closed", closed_at=now, resolved_at=now))
+    weights = {s.id: (s.pupils or 300) * rng.choice([0.5, 0.8, 1, 1, 1, 1.5, 2.5]) for s in schools}
+    behind = max(schools, key=lambda s: weights[s.id])
+    shares = {behind.id: min(worst, total)}
+    rest = {sid: w for sid, w in weights.items() if sid != behind.id}
+    left, weight = total - shares[behind.id], sum(rest.values()) or 1
+    for sid, w in rest.items():
+        shares[sid] = int(left * w / weight)
+    for sid in sorted(rest, key=rest.get, reverse=True)[:left - sum(shares[s] for s in rest)]:
+        shares[sid] += 1  # what rounding down left over goes to the biggest
+    n = 0
+    for sid in ids:
+        recent = db.session.execute(select(Ticket.id, Ticket.tier).where(Ticket.school_id == sid)
+                                    .order_by(Ticket.id.desc()).limit(shares[sid])).all()
+        rows = []
+        for tid, tier in recent:
+            n += 1
+            at = now + timedelta(minutes=rng.randint(-240, 240))
+            rows.append({
+                "id": tid, "tier": tier, "closed_at": None, "resolved_at": None, "sla_breached_at": None,
+                "status": "escalated" if tier > 1 else rng.choice(["new", "assigned", "in_progress"]),
+                "resolution_due_at": at + timedelta(hours=1), "sla_warn_at": at,
+                "sla_escalate_at": at + timedelta(hours=1) if tier < 3 else None, "sla_next_check_at": at,
+                "sla_clock_from": now - (timedelta(hours=3) if n % 2 else timedelta(days=3)),
+                "sla_elapsed_minutes": 0, "sla_window_start": 0, "sla_warned_window": None,
+                "sla_target_minutes": 240})
+        if rows:
+            db.session.execute(update(Ticket), rows)
+    db.session.flush()
+    return behind

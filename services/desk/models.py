@@ -70,6 +70,9 @@ class SlaTarget(db.Model):
     resolution_minutes: Mapped[int] = mapped_column(Integer)
 
 
+_OPEN_ONLY = text("status IN ('new', 'assigned', 'in_progress', 'awaiting_requester', 'escalated', 'reopened')")
+
+
 class Ticket(SchoolScoped, db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -91,6 +94,12 @@ class Ticket(SchoolScoped, db.Model):
         Index("ix_tickets_resolution_due_at", "resolution_due_at",
               postgresql_where=text("resolution_due_at IS NOT NULL"),
               sqlite_where=text("resolution_due_at IS NOT NULL")),
+        # Open tickets of a tier, soonest due first (the escalation queue): a page reads its own rows only.
+        Index("ix_tickets_open_tier_due", "tier", text("coalesce(resolution_due_at, sla_escalate_at)"), "id",
+              postgresql_where=_OPEN_ONLY, sqlite_where=_OPEN_ONLY),
+        # What the dashboard counts of each school's open tickets, readable from the index alone.
+        Index("ix_tickets_open_school_tier_due", "school_id", "tier", "resolution_due_at",
+              postgresql_include=["sla_breached_at"], postgresql_where=_OPEN_ONLY, sqlite_where=_OPEN_ONLY),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from services.desk.models import Article, Category, Service
 from services.directory.models import School, User
 from tests.api.test_tickets_api import bearer
 from tests.conftest import data
-from trust_it.tenancy import utcnow
+from services.base import utcnow
 
 EXAMPLES_PER_OPERATION = 12
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from services.desk import notify
 from services.directory.models import User, UserSession
 from trust_it.extensions import db, limiter
-from trust_it.tenancy import utcnow
+from services.base import utcnow
 
 KNOWN_FOR = timedelta(days=30)
 ALERT_AFTER = 10
