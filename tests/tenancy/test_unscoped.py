@@ -15,9 +15,10 @@ PACKAGES = ("trust_it", "services", "schools", "api")
 ALLOWED = Counter({
     # Signing in: the person has no scope until we know who they are.
     ("trust_it/auth/views.py", "login"): 1,
-    ("trust_it/auth/views.py", "microsoft_callback"): 2,  # the sign-in, and recording a refusal
+    ("trust_it/auth/views.py", "microsoft_callback"): 1,  # the sign-in
+    ("trust_it/auth/views.py", "_record_refusal"): 1,  # a refused sign-in, for the trust's admins
     ("trust_it/auth/views.py", "logout"): 1,  # the audit record of signing out
-    ("trust_it/requests.py", "_load_user"): 1,  # the session cookie's user, before a scope exists
+    ("trust_it/auth/session.py", "_load_user"): 1,  # the session cookie's user, before a scope exists
     ("api/auth.py", "install._authenticate_api"): 1,  # the bearer token's user
     ("trust_it/tenancy.py", "scope_for"): 1,  # reading the memberships a scope is built from
     # Jobs and what waits for the commit run as the system.
