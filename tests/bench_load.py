@@ -87,9 +87,10 @@ def _start(app_url: str, redis_url: str | None, port: int, log: Path) -> subproc
            "TRUST_IT_DATABASE_URL": app_url, "TRUST_IT_SECRET_KEY": "bench-load-secret",
            "TRUST_IT_REDIS_URL": redis_url or "", "TRUST_IT_LOGIN_RATE_LIMIT": "1000 per minute",
            "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                               "trust_it.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=log.open("w"), start_new_session=True)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen([str(gunicorn), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "trust_it.wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+                              start_new_session=True)
     try:
         _wait_until_serving(server, port)
     except BaseException:

@@ -145,11 +145,13 @@ def _tell_database(session) -> None:
     """Send the scope to the open transaction (beginning one if needed) unless it already holds it."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    connection = session.connection()  # a new transaction resets what was sent (after_begin below)
-    wanted = _scope_settings(session)
-    if session.info.get(_SENT) == wanted:
-        return
-    ids, trust_id = wanted
+    connection = session.connection()  # beginning a transaction sends the scope (after_begin below)
+    if session.info.get(_SENT) != _scope_settings(session):
+        _send(connection, session)
+
+
+def _send(connection, session) -> None:
+    ids, trust_id = wanted = _scope_settings(session)
     connection.exec_driver_sql(
         "SELECT set_config('trust_it.school_ids', %(ids)s, true), set_config('trust_it.trust_id', %(trust)s, true)",
         {"ids": ids, "trust": trust_id})
@@ -157,8 +159,10 @@ def _tell_database(session) -> None:
 
 
 @event.listens_for(Session, "after_begin")
-def _new_transaction_holds_nothing(session, transaction, connection):
-    session.info[_SENT] = None
+def _scope_new_transaction(session, transaction, connection):
+    """At once, so even SQL sent through `session.connection()` itself runs in the scope of the moment."""
+    if connection.dialect.name == "postgresql":
+        _send(connection, session)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -93,3 +93,10 @@ def test_a_rolled_back_savepoint_does_not_leave_the_database_unscoped(app, pg, t
         with unscoped():
             assert seen() == 6  # the savepoint took '*' away with it: it is sent again
         assert seen() == 3
+
+
+def test_sql_sent_through_the_session_connection_runs_in_scope(app, pg, trust_with_backlog):
+    oak, _ = trust_with_backlog
+    with in_scope_of(app, oak):
+        with unscoped():  # a job's first statement, straight on the connection
+            assert db.session.connection().execute(text("SELECT count(*) FROM tickets")).scalar() == 6
