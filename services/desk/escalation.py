@@ -23,10 +23,7 @@ def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, deci
              now=None) -> Escalation:
     """Move a ticket up. `by` is None when the SLA sweep does it."""
     reason = (reason or "").strip()
-    if not ticket.is_open:
-        raise DeskError("Reopen the ticket before escalating it.", "status")
-    if to_tier not in TIERS or to_tier <= ticket.tier:
-        raise DeskError("A ticket can only be escalated upwards.", "to_tier")
+    check_upward(ticket, to_tier)
     if not reason:
         raise DeskError("Say why it needs the next tier.", "reason")
     if to_tier == 3 and by is not None and decision_kind not in DECISION_KINDS:
@@ -36,18 +33,32 @@ def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, deci
                             reason=reason, decision_kind=decision_kind if to_tier == 3 else None,
                             actor_id=by.id if by else None, automatic=by is None, created_at=now)
     db.session.add(escalation)
+    old_tier, old_status = raise_tier(ticket, to_tier, now, sla.calendar_for(ticket.school_id))
+    db.session.flush()
+    event(ticket, "escalation", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=to_tier,
+          automatic=by is None, escalation_id=escalation.id, previous_status=old_status)
+    notify.escalated(ticket, reason, automatic=by is None)
+    return escalation
+
+
+def check_upward(ticket: Ticket, to_tier: int) -> None:
+    if not ticket.is_open:
+        raise DeskError("Reopen the ticket before escalating it.", "status")
+    if to_tier not in TIERS or to_tier <= ticket.tier:
+        raise DeskError("A ticket can only be escalated upwards.", "to_tier")
+
+
+def raise_tier(ticket: Ticket, to_tier: int, now, cal) -> tuple[int, str]:
+    """The ticket's side of an escalation (the sweep's too, on many tickets at once): the new
+    tier, its status and a window of its own. Returns the tier and status it had."""
     old_tier, old_status = ticket.tier, ticket.status
     ticket.tier = to_tier
     if ticket.status != "awaiting_requester":
         ticket.status = "escalated"
     if to_tier < 3:
         ticket.assignee_id, ticket.assignee = None, None  # the next tier's queue picks it up
-    sla.new_window(ticket, now, sla.calendar_for(ticket.school_id))
-    db.session.flush()
-    event(ticket, "escalation", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=to_tier,
-          automatic=by is None, escalation_id=escalation.id, previous_status=old_status)
-    notify.escalated(ticket, reason, automatic=by is None)
-    return escalation
+    sla.new_window(ticket, now, cal)
+    return old_tier, old_status
 
 
 def pending_decision(ticket: Ticket) -> Escalation | None:
