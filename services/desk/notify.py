@@ -16,8 +16,9 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from services.desk import bulk
 from services.desk.models import Notification, Ticket
 from services.directory.models import Membership, User
 from trust_it import jobs
@@ -70,8 +71,7 @@ def batched():
     finally:
         db.session.info.pop("outbox_batch", None)
     if rows:
-        ids = db.session.execute(insert(Notification).returning(Notification.id), rows).scalars().all()
-        ids.sort()
+        ids = sorted(note_id for note_id, in bulk.insert_rows(Notification, rows, returning=("id",)))
         jobs.enqueue(send_batch, ids, queue="notifications", job_id=f"notifications-{ids[0]}-{ids[-1]}",
                      after_commit=True)
 
@@ -160,8 +160,13 @@ def sla_warning(ticket: Ticket, percent: int) -> None:
 TIER_ROLES = {1: ("technician", "msp_engineer"), 2: ("service_desk", "technical"), 3: ("it_director",)}
 
 
+def tier_key(trust_id: int, tier: int, school_id: int) -> tuple[int, int, int | None]:
+    """Tier 1 is each school's own people; tiers 2 and 3 are the trust's."""
+    return trust_id, tier, school_id if tier == 1 else None
+
+
 def _tier_key(ticket: Ticket) -> tuple[int, int, int | None]:
-    return ticket.school.trust_id, ticket.tier, ticket.school_id if ticket.tier == 1 else None
+    return tier_key(ticket.school.trust_id, ticket.tier, ticket.school_id)
 
 
 def _tier_people(ticket: Ticket) -> list[User]:
@@ -178,11 +183,11 @@ def _find_tier_people(ticket: Ticket) -> list[User]:
     return _people_with_roles(trust_id, TIER_ROLES[tier], school_id=school_id)
 
 
-def load_tier_people(tickets, now) -> None:
-    """Who works each tier these tickets are (or are about to be) at, for every school and trust
-    among them in one query, into the cache `_tier_people` reads (tickets of a sweep's batch)."""
+def load_tier_people(keys, now) -> None:
+    """Who works each of these tiers (`tier_key`s), for every school and trust among them in one
+    query, into the cache `_tier_people` reads (the tickets of a sweep's batch)."""
     cache = db.session.info.setdefault("desk_tier_people", {})
-    keys = {_tier_key(t) for t in tickets} - set(cache)
+    keys = set(keys) - set(cache)
     if not keys:
         return
     trusts = {trust for trust, _, school in keys if school is None}

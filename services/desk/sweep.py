@@ -15,12 +15,13 @@ so a second run or a retried job does nothing more.
 from __future__ import annotations
 
 import logging
+from copy import copy
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from services.desk import escalation, notify, sla
+from services.desk import bulk, escalation, notify, sla
 from services.desk.models import TIER_PHRASES, Escalation, Ticket, TicketEvent
 from services.directory.models import School, User
 from trust_it.extensions import db
@@ -67,11 +68,11 @@ WRITTEN = [c for c in COLUMNS if c not in ("school_id", "number", "title", "sla_
 def sla_sweep(now_iso: str | None = None) -> dict:
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     counts = {"warned": 0, "escalated": 0, "breached": 0}
-    known: dict = {"schools": {}, "calendars": {}}
+    calendars: dict = {}  # plain values, so they outlive each batch's commit
     while True:
         due = _claim(now)
         if due:
-            _sweep_batch(due, now, known, counts)
+            _sweep_batch(due, now, calendars, counts)
         # A job, so it may commit: each batch lets go of its row locks before the next.
         db.session.commit()
         if len(due) < BATCH:
@@ -79,34 +80,42 @@ def sla_sweep(now_iso: str | None = None) -> dict:
 
 
 def _claim(now: datetime) -> list[DueTicket]:
-    """Take up to BATCH due tickets, skipping any another sweep holds; their alarms are rewritten below."""
-    batch = (select(Ticket.id).where(Ticket.sla_next_check_at <= now).order_by(Ticket.sla_next_check_at)
-             .limit(BATCH).with_for_update(skip_locked=True, of=Ticket).scalar_subquery())
-    rows = db.session.execute(
-        update(Ticket).where(Ticket.id.in_(batch)).values(sla_next_check_at=None)
-        .returning(*(getattr(Ticket, c) for c in COLUMNS)).execution_options(synchronize_session=False)).all()
+    """Take up to BATCH due tickets, skipping any another sweep holds."""
+    batch = (select(*(getattr(Ticket, c) for c in COLUMNS)).where(Ticket.sla_next_check_at <= now)
+             .order_by(Ticket.sla_next_check_at).limit(BATCH))
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(batch.with_for_update(skip_locked=True, of=Ticket)).all()
+    else:
+        # SQLite has no row locks but one writer at a time: claiming with a write first means a
+        # second sweep waits for this batch's commit and then finds these alarms moved.
+        rows = db.session.execute(
+            update(Ticket).where(Ticket.id.in_(batch.with_only_columns(Ticket.id).scalar_subquery()))
+            .values(sla_next_check_at=None).returning(*(getattr(Ticket, c) for c in COLUMNS))
+            .execution_options(synchronize_session=False)).all()
     return sorted((DueTicket(**row._mapping) for row in rows), key=lambda t: t.id)
 
 
-def _sweep_batch(due: list[DueTicket], now: datetime, known: dict, counts: dict) -> None:
-    schools, calendars = known["schools"], known["calendars"]
-    new = {t.school_id for t in due} - set(schools)
-    if new:
-        schools.update({s.id: s for s in db.session.execute(select(School).where(School.id.in_(new))).scalars()})
-        calendars.update(sla.calendars_for(new, now=now))
+def _sweep_batch(due: list[DueTicket], now: datetime, calendars: dict, counts: dict) -> None:
+    school_ids = {t.school_id for t in due}
+    if school_ids - set(calendars):
+        calendars.update(sla.calendars_for(school_ids - set(calendars), now=now))
+    schools = {s.id: s for s in db.session.execute(select(School).where(School.id.in_(school_ids))).scalars()}
     assignees = {t.assignee_id for t in due if t.assignee_id}
     people = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(assignees))).scalars()} \
         if assignees else {}
     for t in due:
         t.school, t.assignee = schools.get(t.school_id), people.get(t.assignee_id)
     # Everyone a warning or an escalation of this batch may tell, in one query: the tier each
-    # ticket is at (unassigned warnings) and the one above (escalations).
-    notify.load_tier_people(due + [replace(t, tier=t.tier + 1) for t in due if t.tier < 3], now)
+    # ticket is at (unassigned warnings) and the one above (escalations). People read for an
+    # earlier batch expired with its commit: read again, not one by one.
+    db.session.info.pop("desk_tier_people", None)
+    notify.load_tier_people({notify.tier_key(t.school.trust_id, tier, t.school_id)
+                             for t in due for tier in {t.tier, min(t.tier + 1, 3)}}, now)
 
     written = _Written(now)
     with notify.batched() as outbox:
         for n, ticket in enumerate(due):
-            before, marks = replace(ticket), (len(written.escalations), len(written.events), len(outbox))
+            before, marks = copy(ticket), (len(written.escalations), len(written.events), len(outbox))
             try:
                 done = _check(ticket, now, calendars[ticket.school_id], written)
             except Exception:
@@ -171,14 +180,10 @@ class _Written:
         ticket.updated_at = self.now
 
     def save(self, tickets: list[DueTicket]) -> None:
-        db.session.execute(update(Ticket).execution_options(synchronize_session=False),
-                           [{c: getattr(t, c) for c in WRITTEN} for t in tickets])
-        if self.escalations:
-            # At most one escalation per ticket in a batch: its ticket says which event it belongs to.
-            ids = dict(db.session.execute(insert(Escalation).returning(Escalation.ticket_id, Escalation.id),
-                                          self.escalations).all())
-            for ev in self.events:
-                if "escalation_id" in ev["data"]:
-                    ev["data"] = {**ev["data"], "escalation_id": ids[ev["ticket_id"]]}
-        if self.events:
-            db.session.execute(insert(TicketEvent), self.events)
+        bulk.update_rows(Ticket, [{c: getattr(t, c) for c in WRITTEN} for t in tickets])
+        # At most one escalation per ticket in a batch: its ticket says which event it belongs to.
+        ids = dict(bulk.insert_rows(Escalation, self.escalations, returning=("ticket_id", "id")))
+        for ev in self.events:
+            if "escalation_id" in ev["data"]:
+                ev["data"] = {**ev["data"], "escalation_id": ids[ev["ticket_id"]]}
+        bulk.insert_rows(TicketEvent, self.events)

@@ -129,7 +129,7 @@ def test_the_batched_sweep_does_what_the_ticket_by_ticket_sweep_did(app, make):
     assert _run_sweeps(app) == json.loads(GOLDEN.read_text())
 
 
-def test_events_and_emails_are_stamped_with_the_sweeps_moment(app, make):
+def test_the_history_is_stamped_with_the_sweeps_moment(app, make):
     _build(app, make)
     at = SWEEPS[0]
     with data(app):
@@ -166,6 +166,22 @@ def _due_tickets(app, make, n: int) -> list[int]:
             "resolution_due_at", "sla_next_check_at")}
         s.execute(insert(Ticket), [{**template, "number": 1000 + n} for n in range(n - 1)])
         return s.execute(select(Ticket.id)).scalars().all()
+
+
+def test_a_ticket_that_cannot_be_handled_waits_15_minutes_and_the_others_go_on(app, make):
+    first, broken, third = _due_tickets(app, make, 3)
+    with data(app) as s:
+        s.get(Ticket, broken).status = "closed"  # closed with its alarm still set: escalating it fails
+    at = datetime(2026, 11, 30, 12, 0)
+    with data(app):
+        assert sla_sweep(now_iso=at.isoformat()) == {"warned": 0, "escalated": 2, "breached": 2}
+    with data(app) as s:
+        left = s.get(Ticket, broken)
+        assert (left.tier, left.sla_breached_at, left.sla_next_check_at) == (1, None, datetime(2026, 11, 30, 12, 15))
+        assert sorted(s.execute(select(Escalation.ticket_id)).scalars()) == [first, third]
+        assert s.execute(select(TicketEvent).where(TicketEvent.ticket_id == broken,
+                                                   TicketEvent.kind != "created")).first() is None
+        assert s.execute(select(Notification).where(Notification.ticket_id == broken)).first() is None
 
 
 def test_two_sweeps_at_once_handle_each_ticket_once(app, make, monkeypatch):
