@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import JSON, insert, text, update
+from sqlalchemy import JSON, insert, update
 
 from trust_it.extensions import db
 
@@ -20,7 +20,7 @@ def _postgres() -> bool:
 
 
 def _arrays(model, columns: list[str], rows: list[dict]) -> tuple[str, dict]:
-    """`unnest(CAST(:c0 AS type[]), …)` and its parameters: one array per column."""
+    """`unnest(CAST(%(c0)b AS type[]), …)` and its parameters: one array per column."""
     dialect = db.session.get_bind().dialect
     casts, params = [], {}
     for n, name in enumerate(columns):
@@ -28,7 +28,8 @@ def _arrays(model, columns: list[str], rows: list[dict]) -> tuple[str, dict]:
         values = [row[name] for row in rows]
         if isinstance(column.type, JSON):
             values = [None if v is None else json.dumps(v) for v in values]
-        casts.append(f"CAST(:c{n} AS {column.type.compile(dialect=dialect)}[])")
+        # %b: binary, so thousands of strings need no quoting and escaping on the way.
+        casts.append(f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])")
         params[f"c{n}"] = values
     return ", ".join(casts), params
 
@@ -50,7 +51,7 @@ def insert_rows(model, rows: list[dict], returning: tuple[str, ...] = ()) -> lis
     arrays, params = _arrays(model, columns, rows)
     sql = (f'INSERT INTO "{model.__tablename__}" ({_names(columns)}) SELECT * FROM unnest({arrays})'
            + (f" RETURNING {_names(list(returning))}" if returning else ""))
-    result = db.session.execute(text(sql), params)
+    result = db.session.connection().exec_driver_sql(sql, params)
     return result.all() if returning else []
 
 
@@ -65,8 +66,8 @@ def update_rows(model, rows: list[dict]) -> None:
     arrays, params = _arrays(model, columns, rows)
     table = model.__tablename__
     sets = ", ".join(f'"{c}" = v."{c}"' for c in columns if c != "id")
-    db.session.execute(text(f'UPDATE "{table}" SET {sets} FROM unnest({arrays}) AS v({_names(columns)}) '
-                            f'WHERE "{table}".id = v.id'), params)
+    db.session.connection().exec_driver_sql(
+        f'UPDATE "{table}" SET {sets} FROM unnest({arrays}) AS v({_names(columns)}) WHERE "{table}".id = v.id', params)
 
 
 def _names(columns: list[str]) -> str:
