@@ -4,11 +4,10 @@ It reads only tickets whose next alarm has come (`sla_next_check_at <= now`, a p
 index), so its cost follows the number of tickets near their due time, not the table size.
 
 It works a batch at a time, with a handful of statements per batch whatever its size: one
-UPDATE … RETURNING claims the batch (SKIP LOCKED on PostgreSQL, so two sweeps at once never
-take the same ticket; SQLite has one writer at a time, and the claim is that batch's first
-write), the calendars and the people to tell are read for the whole batch, the school-time
+claims the batch (SKIP LOCKED on PostgreSQL, so two sweeps at once never take the same ticket;
+SQLite has one writer at a time, and the claim is that batch's first write), the calendars and the people to tell are read for the whole batch, the school-time
 arithmetic runs in Python (`sla`, `escalation.raise_tier`: the same rules as a single ticket),
-then one statement each writes the tickets, escalations, history and outbox, and one job
+then one statement each writes the tickets, escalations, history and outbox (`bulk`), and one job
 sends the batch's emails. Idempotent: each alarm moves forward or is cleared when handled,
 so a second run or a retried job does nothing more.
 """
