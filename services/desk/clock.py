@@ -66,6 +66,9 @@ class WorkingCalendar:
         object.__setattr__(self, "terms", terms)
         object.__setattr__(self, "closures", frozenset(self.closures))
         ZoneInfo(self.tz)  # fail now on a misspelt zone, not on the first ticket
+        # Each date's window, worked out once: the sweep asks about the same few days for every
+        # ticket of a school (not a field, so equality and hashing ignore it).
+        object.__setattr__(self, "_windows", {})
 
     def __hash__(self) -> int:
         # The generated hash would choke on the hours mapping; hashing its sorted items
@@ -136,10 +139,14 @@ class WorkingCalendar:
 
     def _window(self, d: date) -> tuple[datetime, datetime] | None:
         """The local date's working window as naive UTC, or None if not a working day."""
-        if not self.is_working_day(d):
-            return None
-        opens, closes = self.hours[d.weekday()]
-        return self._to_utc(datetime.combine(d, opens)), self._to_utc(datetime.combine(d, closes))
+        if d in self._windows:
+            return self._windows[d]
+        window = None
+        if self.is_working_day(d):
+            opens, closes = self.hours[d.weekday()]
+            window = self._to_utc(datetime.combine(d, opens)), self._to_utc(datetime.combine(d, closes))
+        self._windows[d] = window
+        return window
 
     def _windows_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working windows from the local date containing `at` onwards, without end.

@@ -30,10 +30,7 @@ def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, deci
     """Move a ticket up. `by` is None when the SLA sweep does it; a person must be allowed to
     (`permissions.escalation_target`), whoever calls."""
     reason = (reason or "").strip()
-    if not ticket.is_open:
-        raise DeskError("Reopen the ticket before escalating it.", "status")
-    if to_tier not in TIERS or to_tier <= ticket.tier:
-        raise DeskError("A ticket can only be escalated upwards.", "to_tier")
+    check_upward(ticket, to_tier)
     if by is not None:
         permissions.check_escalate(_scope_of(by, scope), ticket, to_tier)
     if not reason:
@@ -45,21 +42,34 @@ def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, deci
                             reason=reason, decision_kind=decision_kind if to_tier == 3 else None,
                             actor_id=by.id if by else None, automatic=by is None, created_at=now)
     db.session.add(escalation)
-    old_tier, old_status = ticket.tier, ticket.status
-    ticket.tier = to_tier
-    ticket.status = "escalated"
-    if to_tier < 3:
-        ticket.assignee_id, ticket.assignee = None, None  # the next tier's queue picks it up
-    cal = sla.calendar_for(ticket.school_id, now=now)
-    if old_status == "awaiting_requester":
-        # The next tier has work to do, not a reply to wait for: its clock runs from now.
-        sla.resume(ticket, now, cal)
-    sla.new_window(ticket, now, cal)
+    old_tier, old_status = raise_tier(ticket, to_tier, now, sla.calendar_for(ticket.school_id, now=now))
     db.session.flush()
     event(ticket, "escalation", actor=by, body=reason, public=True, from_tier=old_tier, to_tier=to_tier,
           automatic=by is None, escalation_id=escalation.id, previous_status=old_status)
     notify.escalated(ticket, reason, automatic=by is None)
     return escalation
+
+
+def check_upward(ticket: Ticket, to_tier: int) -> None:
+    if not ticket.is_open:
+        raise DeskError("Reopen the ticket before escalating it.", "status")
+    if to_tier not in TIERS or to_tier <= ticket.tier:
+        raise DeskError("A ticket can only be escalated upwards.", "to_tier")
+
+
+def raise_tier(ticket: Ticket, to_tier: int, now, cal) -> tuple[int, str]:
+    """The ticket's side of an escalation (the sweep's too, on many tickets at once): the new
+    tier, its status and a window of its own. Returns the tier and status it had."""
+    old_tier, old_status = ticket.tier, ticket.status
+    ticket.tier = to_tier
+    ticket.status = "escalated"
+    if to_tier < 3:
+        ticket.assignee_id, ticket.assignee = None, None  # the next tier's queue picks it up
+    if old_status == "awaiting_requester":
+        # The next tier has work to do, not a reply to wait for: its clock runs from now.
+        sla.resume(ticket, now, cal)
+    sla.new_window(ticket, now, cal)
+    return old_tier, old_status
 
 
 def pending_decision(ticket: Ticket) -> Escalation | None:

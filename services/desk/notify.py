@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import smtplib
+from contextlib import contextmanager
 from datetime import timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -19,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from services.base import utcnow
+from services.desk import bulk
 from services.desk.models import Notification, Ticket
 from services.directory.models import Membership, User
 from trust_it import jobs
@@ -53,26 +55,54 @@ def ticket_url(ticket: Ticket) -> str:
 
 
 def record(kind: str, ticket: Ticket | None, to: str | None, subject: str, body: str) -> Notification | None:
-    """Write one email to the outbox and queue its sending (after this transaction commits)."""
+    """Write one email to the outbox and queue its sending (after this transaction commits).
+
+    Inside `batched()` the row is only collected: the batch writes and sends them all at once."""
     if not to or automatic_address(to):
         return None
     domain = (current_app.config.get("MAIL_FROM") or "trust-it@localhost").rsplit("@", 1)[-1]
-    note = Notification(kind=kind, ticket_id=ticket.id if ticket else None,
-                        school_id=ticket.school_id if ticket else None,
-                        trust_id=ticket.school.trust_id if ticket else None, to_address=to,
-                        subject=subject[:300], body=body, message_id=make_msgid(secrets.token_hex(6), domain=domain))
+    values = dict(kind=kind, ticket_id=ticket.id if ticket else None, school_id=ticket.school_id if ticket else None,
+                  trust_id=ticket.school.trust_id if ticket else None, to_address=to, subject=subject[:300],
+                  body=body, message_id=make_msgid(secrets.token_hex(6), domain=domain))
+    batch = db.session.info.get("outbox_batch")
+    if batch is not None:
+        batch.append(values)
+        return None
+    note = Notification(**values)
     db.session.add(note)
     db.session.flush()
     jobs.enqueue(send, note.id, queue="notifications", job_id=f"notification-{note.id}", after_commit=True)
     return note
 
 
+@contextmanager
+def batched():
+    """Collect what `record` writes inside, then one INSERT for all of it and one job to send it.
+
+    For work on many tickets at once (the SLA sweep): one queued job per batch, not one per email.
+    The yielded list is the batch's rows so far; trimming it takes back what a failed step recorded."""
+    rows: list[dict] = []
+    db.session.info["outbox_batch"] = rows
+    try:
+        yield rows
+    finally:
+        db.session.info.pop("outbox_batch", None)
+    if rows:
+        ids = sorted(note_id for note_id, in bulk.insert_rows(Notification, rows, returning=("id",)))
+        jobs.enqueue(send_batch, ids, queue="notifications", job_id=f"notifications-{ids[0]}-{ids[-1]}",
+                     after_commit=True)
+
+
 def _people_with_roles(trust_id: int, roles: tuple[str, ...], school_id: int | None = None) -> list[User]:
     now = utcnow()
     member = select(Membership.user_id).where(
-        Membership.role.in_(roles), (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+        Membership.role.in_(roles), _membership_current(now),
         Membership.trust_id == trust_id if school_id is None else Membership.school_id == school_id)
     return list(db.session.execute(select(User).where(User.id.in_(member), User.active.is_(True))).scalars())
+
+
+def _membership_current(now):
+    return (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
 
 
 def _requester_address(ticket: Ticket) -> str | None:
@@ -143,22 +173,53 @@ def sla_warning(ticket: Ticket, percent: int) -> None:
                f"{f' and escalates at {due:%d %b %H:%M} UTC' if due else ''}.\n\n{ticket_url(ticket)}")
 
 
+# Who works each tier: the school's own people, then the trust's technical team, then the IT director.
+TIER_ROLES = {1: ("technician", "msp_engineer"), 2: ("service_desk", "technical"), 3: ("it_director",)}
+
+
+def tier_key(trust_id: int, tier: int, school_id: int) -> tuple[int, int, int | None]:
+    """Tier 1 is each school's own people; tiers 2 and 3 are the trust's."""
+    return trust_id, tier, school_id if tier == 1 else None
+
+
+def _tier_key(ticket: Ticket) -> tuple[int, int, int | None]:
+    return tier_key(ticket.school.trust_id, ticket.tier, ticket.school_id)
+
+
 def _tier_people(ticket: Ticket) -> list[User]:
     """Who works the ticket's tier; kept for the transaction (the sweep escalates many at once)."""
     cache = db.session.info.setdefault("desk_tier_people", {})
-    key = (ticket.school.trust_id, ticket.tier, ticket.school_id if ticket.tier == 1 else None)
+    key = _tier_key(ticket)
     if key not in cache:
         cache[key] = _find_tier_people(ticket)
     return cache[key]
 
 
 def _find_tier_people(ticket: Ticket) -> list[User]:
-    trust_id = ticket.school.trust_id
-    if ticket.tier == 1:
-        return _people_with_roles(trust_id, ("technician", "msp_engineer"), school_id=ticket.school_id)
-    if ticket.tier == 2:
-        return _people_with_roles(trust_id, ("service_desk", "technical"))
-    return _people_with_roles(trust_id, ("it_director",))
+    trust_id, tier, school_id = _tier_key(ticket)
+    return _people_with_roles(trust_id, TIER_ROLES[tier], school_id=school_id)
+
+
+def load_tier_people(keys, now) -> None:
+    """Who works each of these tiers (`tier_key`s), for every school and trust among them in one
+    query, into the cache `_tier_people` reads (the tickets of a sweep's batch)."""
+    cache = db.session.info.setdefault("desk_tier_people", {})
+    keys = set(keys) - set(cache)
+    if not keys:
+        return
+    trusts = {trust for trust, _, school in keys if school is None}
+    schools = {school for _, _, school in keys if school is not None}
+    rows = db.session.execute(
+        select(Membership.trust_id, Membership.school_id, Membership.role, User)
+        .join(User, User.id == Membership.user_id)
+        .where(User.active.is_(True), _membership_current(now),
+               Membership.role.in_([role for roles in TIER_ROLES.values() for role in roles]),
+               Membership.trust_id.in_(trusts) | Membership.school_id.in_(schools))
+        .order_by(User.id)).all()
+    for trust_id, tier, school_id in keys:
+        people = {user.id: user for m_trust, m_school, role, user in rows if role in TIER_ROLES[tier] and (
+            m_school == school_id if school_id is not None else m_trust == trust_id)}
+        cache[trust_id, tier, school_id] = list(people.values())
 
 
 def escalated(ticket: Ticket, reason: str, automatic: bool) -> None:
@@ -244,24 +305,34 @@ def _send(notification_id: int) -> tuple[str, bool]:
     return note.status, False
 
 
+def send_batch(notification_ids: list[int]) -> int:
+    """A job: send the emails one batch recorded (the SLA sweep's); what cannot go waits for `send_pending`."""
+    return _send_each(notification_ids)
+
+
 @jobs.periodic("notifications.send_pending", every=60, queue="notifications")
 def send_pending(limit: int = 200, budget_seconds: float = 40.0) -> int:
-    """Retry what is still pending (Redis or SMTP was down when it was recorded).
+    """Retry what is still pending (Redis or SMTP was down when it was recorded)."""
+    ids = db.session.execute(select(Notification.id).where(Notification.status == "pending")
+                             .order_by(Notification.id).limit(limit)).scalars().all()
+    return _send_each(ids, budget_seconds)
 
-    Stops at the first notification the server could not take at all: with the server down,
-    a tick costs one connection timeout rather than one per pending row (which would outlast
+
+def _send_each(ids, budget_seconds: float | None = None) -> int:
+    """Send each in turn; stop at the first notification the server could not take at all: with the
+    server down, a job costs one connection timeout rather than one per email (which would outlast
     the job's time limit and roll back the statuses of what had been sent)."""
     import time
     started = time.monotonic()
-    ids = db.session.execute(select(Notification.id).where(Notification.status == "pending")
-                             .order_by(Notification.id).limit(limit)).scalars().all()
     tried = 0
     for note_id in ids:
         tried += 1
         _, server_down = _send(note_id)
         # Each email's status is kept as soon as it has gone: a job that later runs out of time
-        # must not roll "sent" back to "pending" and send it again next minute.
-        db.session.commit()
-        if server_down or time.monotonic() - started > budget_seconds:
+        # must not roll "sent" back to "pending" and send it again next minute. (Run inline, the
+        # job is a savepoint of its caller's transaction, which commits it.)
+        if not db.session().in_nested_transaction():
+            db.session.commit()
+        if server_down or (budget_seconds is not None and time.monotonic() - started > budget_seconds):
             break
     return tried
