@@ -8,7 +8,7 @@ everything; with nothing set nothing is visible and nothing can be written (a NU
 refuses the row in USING and in WITH CHECK alike).
 
 '*' is turned into NULL before the integer cast, so the cast never sees it whichever of the
-two init-plans PostgreSQL happens to evaluate first.
+init-plans PostgreSQL happens to evaluate first; with nothing set the multirange is NULL too.
 
 The tables are those that carry the `school_scope` policy, read from the catalogue, so every
 table protected before is protected after.
@@ -26,9 +26,10 @@ depends_on = None
 
 _IDS = "current_setting('trust_it.school_ids', true)"
 EVERYTHING = f"(SELECT {_IDS} = '*')"
-# The array is cast inside the sub-select, so once; the outer no-op cast makes `= ANY (…)` compare
-# with that array instead of reading the sub-select as a set of rows.
-SCOPE_IDS = f"(SELECT string_to_array(NULLIF(NULLIF({_IDS}, ''), '*'), ',')::int[])::int[]"
+# The scope's ids as a multirange, built once per statement: a row is then checked by a binary
+# search (`<@`) rather than by walking a trust's 150 ids one by one (PostgreSQL 14 or later).
+SCOPE_IDS = (f"(SELECT range_agg(int4range(scope.school, scope.school, '[]')) FROM "
+             f"unnest(string_to_array(NULLIF(NULLIF({_IDS}, ''), '*'), ',')::int[]) AS scope(school))")
 TRUST_ID = "(SELECT NULLIF(current_setting('trust_it.trust_id', true), '')::int)"
 
 # 0003's per-row form, for the downgrade.
@@ -39,7 +40,7 @@ _OLD_TRUST_WIDE = (f"(school_id IS NULL AND (CASE WHEN {_IDS} = '*' THEN true "
 
 
 def _in_scope(column: str) -> str:
-    return f"({EVERYTHING} OR {column} = ANY ({SCOPE_IDS}))"
+    return f"({EVERYTHING} OR {column} <@ {SCOPE_IDS})"
 
 
 def _condition(table: str, old: bool) -> str:

@@ -140,12 +140,13 @@ def open_ticket_count() -> int:
 def spread_backlog(trust: Trust, total: int, *, now: datetime, worst: int = 300,
                    rng: random.Random | None = None) -> School:
     """Leave `total` tickets open across the trust the way real backlogs are: in proportion to each
-    school's size, some schools worse than others, and one school `worst` tickets behind.
+    school's size, some schools worse than others, and the school with most weight exactly `worst`
+    tickets behind (a queue of known length to time).
 
     Each school's most recent tickets stay open with running clocks whose alarms fall within four
     hours either side of `now` — half have used 75 % of a 4-hour target (a warning is due), half far
     more (escalation and breach are due) — so the sweep has a realistic bad day's work. Every other
-    ticket is closed. Returns the school with the worst backlog.
+    ticket is closed. Returns the school `worst` tickets behind.
     """
     rng = rng or random.Random(1)
     schools = db.session.execute(select(School).where(School.trust_id == trust.id).order_by(School.id)).scalars().all()
