@@ -6,7 +6,6 @@ from api.auth import install as install_auth
 
 def register(app, api) -> None:
     from api import articles, mail, me, schools, tickets, tokens, users, visits
-
     from trust_it.extensions import csrf
     for module in (schools, users, me, tokens, tickets, articles, visits, mail):
         if not hasattr(module, "blp"):

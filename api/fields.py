@@ -4,7 +4,6 @@ from datetime import timezone
 from marshmallow import Schema, ValidationError, fields, pre_load
 
 
-
 class UtcDateTime(fields.AwareDateTime):
     """A moment, always with its zone: stored moments are UTC without one (SQLite drops it), and
     the OpenAPI `date-time` format requires one. Sent without an offset, a moment is read as UTC."""

@@ -13,8 +13,16 @@ from sqlalchemy import false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from api.auth import api_user
-from api.desk_schemas import (DecisionSchema, EscalationSchema, EventSchema, TicketCreateSchema,
-                              TicketDetailSchema, TicketPatchSchema, TicketQuery, TicketSchema)
+from api.desk_schemas import (
+    DecisionSchema,
+    EscalationSchema,
+    EventSchema,
+    TicketCreateSchema,
+    TicketDetailSchema,
+    TicketPatchSchema,
+    TicketQuery,
+    TicketSchema,
+)
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate, paginate_ids_first
 from services.desk import escalation as escalations

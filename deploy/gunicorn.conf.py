@@ -14,7 +14,6 @@ variable precedence over this file.
 import multiprocessing
 import os
 
-
 # --- Socket -----------------------------------------------------------------
 
 # Behind nginx on the same host, set TRUST_IT_BIND=127.0.0.1:8000 so the app

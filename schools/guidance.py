@@ -9,6 +9,8 @@ from werkzeug.routing import BuildError
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
+from schools import bp
+from schools.views import EVERYONE
 from services.desk import knowledge, permissions, training
 from services.desk.errors import DeskError
 from services.desk.models import Ticket, TrainingSession
@@ -18,9 +20,6 @@ from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
 from trust_it.ids import db_int
 from trust_it.tenancy import current_scope, get_or_404
-from schools import bp
-from schools.views import EVERYONE
-
 
 
 class ArticleForm(FlaskForm):

@@ -18,14 +18,36 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from schools import bp
-from schools.forms import (AssignForm, ClassifyForm, ConfirmForm, EscalateForm, HandBackForm, NewTicketForm, PriorityForm,
-                           ReopenForm, ReplyForm, StatusForm)
+from schools.forms import (
+    AssignForm,
+    ClassifyForm,
+    ConfirmForm,
+    EscalateForm,
+    HandBackForm,
+    NewTicketForm,
+    PriorityForm,
+    ReopenForm,
+    ReplyForm,
+    StatusForm,
+)
 from services.base import utcnow
 from services.desk import attachments as files
 from services.desk import catalogue, escalation, knowledge, permissions, queues, sla, tickets
 from services.desk.errors import DeskError
-from services.desk.models import (DECISIONS, IMPACTS, KINDS, STATUSES, TIER_PHRASES, TIERS, URGENCIES, Attachment, Category,
-                                  Service, Ticket, TicketEvent)
+from services.desk.models import (
+    DECISIONS,
+    IMPACTS,
+    KINDS,
+    STATUSES,
+    TIER_PHRASES,
+    TIERS,
+    URGENCIES,
+    Attachment,
+    Category,
+    Service,
+    Ticket,
+    TicketEvent,
+)
 from services.directory.models import User
 from trust_it.access import requires_school_role
 from trust_it.central.helpers import attach_error

@@ -3,13 +3,13 @@ from datetime import date, timedelta
 from flask import g, render_template
 from sqlalchemy import select
 
+from schools import bp
 from services.base import utcnow
 from services.directory import schools as school_service
 from services.directory.models import WEEKDAYS, Membership, User
 from trust_it.access import requires_school_role
 from trust_it.extensions import db
 from trust_it.tenancy import SCHOOL_ROLES, TRUST_ROLES, current_scope
-from schools import bp
 
 EVERYONE = tuple(sorted(set(SCHOOL_ROLES) | set(TRUST_ROLES)))
 WORKERS = ("technician", "msp_engineer", "school_lead", "edtech", "service_desk", "technical", "it_director",

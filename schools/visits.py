@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired
 
+from schools import bp
+from schools.guidance import ticket_url
 from services.desk import permissions
 from services.desk import visits as visit_service
 from services.desk.errors import DeskError
@@ -20,9 +22,6 @@ from trust_it.extensions import db
 from trust_it.formatting import uk_to_utc
 from trust_it.ids import db_int
 from trust_it.tenancy import get_or_404, scope_for, set_scope
-from schools import bp
-from schools.guidance import ticket_url
-
 
 
 class PlanVisitForm(FlaskForm):

@@ -97,13 +97,13 @@ def make_app(url: str):
 
 def seed(app, results: dict) -> dict:
     """The trust, its history, a realistic backlog and the SLA sweep over it; returns who to sign in as."""
-    from trust_it.extensions import db
     from services.base import utcnow
-    from trust_it.tenancy import unscoped
     from services.desk.generate import seed_tickets, spread_backlog
     from services.desk.models import Ticket
     from services.directory.generate import seed_trust
     from services.directory.models import Membership, User
+    from trust_it.extensions import db
+    from trust_it.tenancy import unscoped
 
     with app.app_context(), unscoped():
         from flask_migrate import upgrade
@@ -154,9 +154,9 @@ def vacuum(url: str) -> None:
 
 def sweep(app, people: dict, results: dict) -> None:
     """The SLA sweep over the bad day spread_backlog left, run as the job runs (unscoped)."""
+    from services.desk.sweep import sla_sweep
     from trust_it.extensions import db
     from trust_it.tenancy import unscoped
-    from services.desk.sweep import sla_sweep
 
     with app.app_context(), unscoped():
         started = time.perf_counter()

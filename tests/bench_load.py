@@ -45,12 +45,12 @@ def _free_port() -> int:
 def _cast(owner_url: str, people: dict, technicians: int = 10) -> list[dict]:
     """Technicians of the schools with most open tickets (each with an API token), and the central team."""
     os.environ.setdefault("TRUST_IT_INSTANCE_PATH", str(ROOT / "instance"))
-    from trust_it import create_app
-    from trust_it.extensions import db
-    from trust_it.tenancy import unscoped
     from services.desk.models import OPEN_STATUSES, Ticket
     from services.directory.models import Membership, School, User
     from services.directory.tokens import create_token
+    from trust_it import create_app
+    from trust_it.extensions import db
+    from trust_it.tenancy import unscoped
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": owner_url, "REDIS_URL": None})
     cast = []

@@ -5,7 +5,6 @@ import os
 
 from flask import Flask
 from sqlalchemy import text
-
 from werkzeug.routing import IntegerConverter
 
 from trust_it import logs
@@ -35,11 +34,15 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.session_protection = "basic"
 
+    # Central first: its knowledge pages borrow the school guidance form, and that module imports
+    # central's helpers, so loading schools first would meet the form half-defined.
+    from trust_it.central import bp as central_bp
+
+    # isort: split
+    from schools import bp as schools_bp
     from trust_it.account import bp as account_bp
     from trust_it.auth.views import bp as auth_bp
-    from trust_it.central import bp as central_bp
     from trust_it.home import bp as home_bp
-    from schools import bp as schools_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
@@ -51,7 +54,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     api.init_app(app)
     register_api(app, api)
 
-    from trust_it import cli, formatting, requests as request_cycle
+    from trust_it import cli, formatting
+    from trust_it import requests as request_cycle
     request_cycle.install(app)
     formatting.install(app)
     cli.register(app)

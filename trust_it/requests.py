@@ -6,8 +6,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from trust_it.extensions import db
-from trust_it.tenancy import (NO_SCOPE, ROLE_LABELS, SCHOOL_ROLES, TRUST_ROLES, current_scope, scope_for, set_scope,
-                              unscoped)
+from trust_it.tenancy import (
+    NO_SCOPE,
+    ROLE_LABELS,
+    SCHOOL_ROLES,
+    TRUST_ROLES,
+    current_scope,
+    scope_for,
+    set_scope,
+    unscoped,
+)
 
 
 def _wants_json() -> bool:

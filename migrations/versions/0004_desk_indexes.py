@@ -6,8 +6,6 @@ Create Date: 2026-11-23 16:53:15.616538
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '0004'

@@ -7,8 +7,8 @@ read school, tier, due time and breach from a second index alone (an index-only 
 Revision ID: 0008b
 Revises: 0008
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0008b'
 down_revision = '0008'

@@ -15,11 +15,11 @@ from datetime import datetime, time
 
 from sqlalchemy import select
 
+from services.base import utcnow
 from services.desk.clock import DEFAULT_TARGETS, WorkingCalendar
 from services.desk.models import SlaTarget, Ticket
 from services.directory.models import Closure, School, Term, WorkingHours
 from trust_it.extensions import db
-from services.base import utcnow
 
 WARN_AT = 0.75
 FALLBACK_HOURS = {d: (time(8, 0), time(16, 30)) for d in range(5)}

@@ -14,8 +14,18 @@ from services.base import utcnow
 from services.desk import notify, permissions, sla
 from services.desk.clock import priority_for
 from services.desk.errors import DeskError
-from services.desk.models import (IMPACTS, KINDS, OPEN_STATUSES, SOURCES, STATUSES, URGENCIES, Category,
-                                  Service, Ticket, TicketEvent)
+from services.desk.models import (
+    IMPACTS,
+    KINDS,
+    OPEN_STATUSES,
+    SOURCES,
+    STATUSES,
+    URGENCIES,
+    Category,
+    Service,
+    Ticket,
+    TicketEvent,
+)
 from services.directory.models import Membership, School, User
 from services.directory.people import normalise_email
 from trust_it.extensions import db

@@ -9,7 +9,8 @@ from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from services.base import utcnow
-from services.directory import people, schools as school_service, signin
+from services.directory import people, signin
+from services.directory import schools as school_service
 from services.directory.bank_holidays import between as bank_holidays_between
 from services.directory.models import Closure, Membership, School, Term, Trust, User, WorkingHours
 from trust_it.extensions import db

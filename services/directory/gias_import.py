@@ -7,8 +7,16 @@ from sqlalchemy import select
 
 from services.audit import log
 from services.directory.errors import DirectoryError
-from services.directory.gias import (COL_ESTAB, COL_NAME, COL_PHASE, COL_PUPILS, COL_URN, GiasRowError, GiasSchool,
-                                     parse_gias_csv)
+from services.directory.gias import (
+    COL_ESTAB,
+    COL_NAME,
+    COL_PHASE,
+    COL_PUPILS,
+    COL_URN,
+    GiasRowError,
+    GiasSchool,
+    parse_gias_csv,
+)
 from services.directory.models import School, Trust
 from services.directory.schools import create_school, validate_fields
 from trust_it.extensions import db

@@ -10,8 +10,7 @@ from sqlalchemy import case, select
 
 from services.audit import log
 from services.directory.errors import DirectoryError
-from services.directory.models import (CLOSURE_KINDS, PHASES, SUPPORT_MODELS, Closure, School, Term, Trust,
-                                       WorkingHours)
+from services.directory.models import CLOSURE_KINDS, PHASES, SUPPORT_MODELS, Closure, School, Term, Trust, WorkingHours
 from trust_it.extensions import db
 from trust_it.tenancy import unscoped
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from services.base import utcnow
 from services.directory.models import User, UserSession
 from trust_it.extensions import db
-from services.base import utcnow
 
 # last_seen_at is a hint for the person's own list, not a lock: writing it on every request
 # would turn each page view into an UPDATE.

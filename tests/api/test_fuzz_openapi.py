@@ -8,17 +8,16 @@ examples per operation, no deadline (the machine is shared), no example database
 """
 from datetime import timedelta
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import select
 from schemathesis.checks import not_a_server_error, response_schema_conformance
+from sqlalchemy import select
 
+from services.base import utcnow
 from services.desk.models import Article, Category, Service
 from services.directory.models import School, User
 from tests.api.test_tickets_api import bearer
 from tests.conftest import data
-from services.base import utcnow
 
 EXAMPLES_PER_OPERATION = 12
 

@@ -3,12 +3,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from services.base import utcnow
 from services.desk.models import Category, Service, Ticket
 from services.directory import tokens
 from services.directory.models import User
 from tests.conftest import data
-from services.base import utcnow
-from trust_it.extensions import db
 
 
 def bearer(app, user):

@@ -67,8 +67,8 @@ def test_signing_in_again_finds_the_same_person_and_refreshes_roles(app, entra, 
     # The director's app role is withdrawn in Entra and their address changes; a manual role stays.
     with data(app) as s:
         user = s.execute(select(User).where(User.entra_oid == "oid-martin")).scalar_one()
-        from services.directory.people import add_membership
         from services.directory.models import School
+        from services.directory.people import add_membership
         add_membership(user, role="school_lead", school=s.get(School, oak.id))
     second = new_client(app)
     response = _callback(second, entra.form_post(_start(second), tid=TID, oid="oid-martin",

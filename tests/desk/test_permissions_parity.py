@@ -1,7 +1,6 @@
 """The web pages and the API give every role the same answer for every desk action: allowed on
 both or refused on both. Each case also names who is allowed, so the rules are written down here."""
 from datetime import timedelta
-
 from functools import cache
 
 import pytest

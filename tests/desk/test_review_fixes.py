@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from services.desk import escalation, tickets
+from services.desk import escalation
 from services.desk.errors import DeskError
 from services.desk.mail_ingest import ingest
 from services.desk.models import Category, Service, Ticket, TicketEvent

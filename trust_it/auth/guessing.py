@@ -21,10 +21,10 @@ from flask import current_app
 from limits import parse
 from sqlalchemy import select
 
+from services.base import utcnow
 from services.desk import notify
 from services.directory.models import User, UserSession
 from trust_it.extensions import db, limiter
-from services.base import utcnow
 
 KNOWN_FOR = timedelta(days=30)
 ALERT_AFTER = 10

@@ -4,8 +4,17 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from services.audit import log

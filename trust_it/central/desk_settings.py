@@ -19,8 +19,16 @@ from services.directory import schools as school_service
 from services.directory.models import School, User
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
-from trust_it.central.desk_forms import (PRIORITY_LABELS, TARGET_HINT, CategoryForm, ServiceForm, TargetsForm,
-                                         fill_targets, format_working_time, read_targets)
+from trust_it.central.desk_forms import (
+    PRIORITY_LABELS,
+    TARGET_HINT,
+    CategoryForm,
+    ServiceForm,
+    TargetsForm,
+    fill_targets,
+    format_working_time,
+    read_targets,
+)
 from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error, current_trust
 from trust_it.extensions import db

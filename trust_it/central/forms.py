@@ -1,6 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DateTimeLocalField, EmailField, IntegerField, SelectField,
-                     StringField)
+from wtforms import DateField, DateTimeLocalField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from services.directory.models import CLOSURE_KINDS, PHASES, SUPPORT_MODELS

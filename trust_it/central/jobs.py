@@ -2,15 +2,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from services.directory.models import Trust
-from trust_it.tenancy import current_scope
-
 from services.audit.models import JobFailure
+from services.directory.models import Trust
 from trust_it import jobs
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
 from trust_it.central.forms import ActionForm
 from trust_it.extensions import db
+from trust_it.tenancy import current_scope
 
 
 def _visible_failures():
