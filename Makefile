@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test lint bench install clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -25,7 +25,10 @@ demo: $(STAMP)
 # A test that passes today must pass next year: the suite runs again on a clock this many days ahead.
 CLOCK_AHEAD_DAYS ?= 400
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest
 	TRUST_IT_TEST_CLOCK_OFFSET_DAYS=$(CLOCK_AHEAD_DAYS) $(BIN)/python -m pytest
 

@@ -20,7 +20,8 @@ class PageArgs(Schema):
 def page_schema(item_schema, name: str):
     return type(name, (Schema,), {
         "items": fields.List(fields.Nested(item_schema), required=True),
-        "next_cursor": fields.String(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null on the last page."}),
+        "next_cursor": fields.String(
+            allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null on the last page."}),
     })
 
 

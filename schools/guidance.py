@@ -41,8 +41,9 @@ class TrainingForm(FlaskForm):
     led_by = SelectField("Led by", coerce=db_int, validate_choice=False)
     attendees = TextAreaField("Attendees", description="One name per line.", render_kw={"rows": 6})
     notes = TextAreaField("Notes", validators=[Optional()])
-    tickets = StringField("Requests it answered", description="References of this school's “How do I…?” "
-                                                             "requests, separated by commas, e.g. OAK-000012, OAK-000015.")
+    tickets = StringField("Requests it answered",
+                          description="References of this school's “How do I…?” requests, separated by commas, "
+                                      "e.g. OAK-000012, OAK-000015.")
 
 
 def ticket_url(ticket: Ticket) -> str:
@@ -92,7 +93,8 @@ def article(article_id):
     scope = current_scope()
     return render_template("schools/guidance/article.html", school=g.school, article=item,
                            paragraphs=knowledge.paragraphs(item.body), new_ticket_url=new_ticket_url(),
-                           may_edit=item.school_id == g.school.id and permissions.may_edit_article(scope, item.school_id),
+                           may_edit=(item.school_id == g.school.id
+                                     and permissions.may_edit_article(scope, item.school_id)),
                            may_edit_trust=item.school_id is None and permissions.may_edit_article(scope, None))
 
 

@@ -279,7 +279,8 @@ def _ticket_page(ticket: Ticket, code: int = 200, **given):
         forms=_forms(ticket, given), escalate_to=_escalation_target(ticket), hand_back=_can_hand_back(ticket),
         sla_panel=sla_panel, status_tag=status_tag, priority_tag=priority_tag, KINDS=KINDS, STATUSES=STATUSES,
         TIERS=TIERS, IMPACTS=IMPACTS, URGENCIES=URGENCIES, DECISIONS=DECISIONS,
-        DECISION_KINDS=escalation.DECISION_KINDS, TIER_PHRASES=TIER_PHRASES, guidance_url=_guidance_url, answer_url=_answer_url(ticket)), code
+        DECISION_KINDS=escalation.DECISION_KINDS, TIER_PHRASES=TIER_PHRASES, guidance_url=_guidance_url,
+        answer_url=_answer_url(ticket)), code
 
 
 def _answer_url(ticket: Ticket) -> str | None:

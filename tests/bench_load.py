@@ -139,7 +139,7 @@ def run(app_url: str, owner_url: str, people: dict) -> dict:
         lock = threading.Lock()
         state = {"sent": 0, "raised": 0, "errors": 0, "error_kinds": {}}
         latencies: dict[str, list[float]] = {kind: [] for kind, _ in MIX}
-        kinds, weights = zip(*MIX)
+        kinds, weights = zip(*MIX, strict=True)
         deadline = time.monotonic() + SECONDS
 
         def client(n: int) -> None:

@@ -89,7 +89,7 @@ def run(app, sizes=SIZES, *, redis_url: str | None = None, now: datetime | None 
             statements = []
             with app.app_context():
                 engine = db.engine
-                count = lambda *args: statements.append(1)  # noqa: E731
+                count = lambda *args, seen=statements: seen.append(1)  # noqa: E731
                 event.listen(engine, "before_cursor_execute", count)
                 try:
                     started, cpu = time.perf_counter(), time.process_time()

@@ -21,7 +21,8 @@ def test_first_trust_admin_is_created_from_the_command_line(app):
 
 def test_user_create_refuses_a_school_role_without_a_school(app, make):
     make.trust()
-    result = app.test_cli_runner().invoke(user_create, ["--email", "t@oak.sch.uk", "--name", "T", "--role", "technician"])
+    result = app.test_cli_runner().invoke(user_create,
+                                          ["--email", "t@oak.sch.uk", "--name", "T", "--role", "technician"])
     assert result.exit_code != 0
     assert "choose the school" in result.output
     with data(app) as s:
@@ -33,7 +34,8 @@ def test_token_create_prints_a_working_secret(app, make):
     result = app.test_cli_runner().invoke(token_create, ["--user", user.email])
     secret = result.output.strip()
     assert result.exit_code == 0 and secret.startswith("tit_")
-    assert new_client(app).get("/api/v1/me/", headers={"Authorization": f"Bearer {secret}"}).json["user"]["email"] == user.email
+    me = new_client(app).get("/api/v1/me/", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json["user"]["email"] == user.email
 
 
 def test_user_create_at_a_school_succeeds_once_and_says_where(app, make):

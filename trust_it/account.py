@@ -46,8 +46,8 @@ def tokens():
         status = 422
     return render_template("account/tokens.html", form=form, secret=secret, action_form=ActionForm(),
                            tokens=token_service.tokens_of(current_user),
-                           open_sessions=sessions.open_count(current_user, lifetime=current_app.permanent_session_lifetime)
-                           ), status
+                           open_sessions=sessions.open_count(
+                               current_user, lifetime=current_app.permanent_session_lifetime)), status
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

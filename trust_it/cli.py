@@ -144,8 +144,10 @@ def mail_ingest(message):
 @click.command("import-gias")
 @click.argument("csv_file", type=click.File("rb"))
 @click.option("--trust", "trust_id", type=int, default=None)
-@click.option("--trust-code", default=None, help="Only rows whose `Trusts (code)` is this (default: the trust's GIAS UID).")
-@click.option("--skip-invalid", is_flag=True, help="Load the good rows even if some rows are bad (exit 0 if any loaded).")
+@click.option("--trust-code", default=None,
+              help="Only rows whose `Trusts (code)` is this (default: the trust's GIAS UID).")
+@click.option("--skip-invalid", is_flag=True,
+              help="Load the good rows even if some rows are bad (exit 0 if any loaded).")
 @with_appcontext
 def import_gias(csv_file, trust_id, trust_code, skip_invalid):
     """Create or update schools from a GIAS establishment CSV, matched on URN. Closed establishments
@@ -169,7 +171,8 @@ def import_gias(csv_file, trust_id, trust_code, skip_invalid):
     click.echo(f"{len(result.created)} schools added, {len(result.updated)} updated, "
                f"{len(result.unchanged)} unchanged"
                + (f", {len(result.closed)} closed not imported" if result.closed else "")
-               + (f", {result.skipped_other_trusts} rows of other trusts ignored" if result.skipped_other_trusts else "")
+               + (f", {result.skipped_other_trusts} rows of other trusts ignored"
+                  if result.skipped_other_trusts else "")
                + (f", {len(result.errors)} bad values skipped" if result.errors else "") + ".")
     if result.errors and not result.imported:
         sys.exit(1)  # --skip-invalid, yet nothing could be loaded

@@ -63,7 +63,7 @@ def demo(host, port, no_serve):
     db.session.remove()
     url = f"http://{host}:{port}/"
     click.echo(f"\ntrust-it demo: {url}\n\nSign in with any of these (password: {DEMO_PASSWORD}):")
-    for email, name, role, slug in DEMO_PEOPLE:
+    for email, _name, role, slug in DEMO_PEOPLE:
         where = "the four primaries" if role == "msp_engineer" else (slug or "trust-wide")
         click.echo(f"  {email:34} {role:14} {where}")
     click.echo(f"\nDatabase: {app.config['SQLALCHEMY_DATABASE_URI']}\n")

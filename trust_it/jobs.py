@@ -71,7 +71,8 @@ def enqueue(task: Callable | str, *ids, queue: str = "default", job_id: str | No
     if is_inline() and after_commit:
         # Not now: an email must not leave for a change the request may still roll back.
         from trust_it.extensions import db
-        db.session.info.setdefault("inline_after_commit", []).append((name, list(ids), kwargs, queue, job_id, for_trust))
+        db.session.info.setdefault("inline_after_commit", []).append(
+            (name, list(ids), kwargs, queue, job_id, for_trust))
         return None
     if is_inline():
         return _run_inline(name, list(ids), kwargs, queue, job_id, for_trust)

@@ -54,11 +54,12 @@ def seed_tickets(trust: Trust, *, years: float = 1.0, per_pupil: float = 1.6, op
     rng = rng or random.Random(7)
     now = now or utcnow()
     ensure_defaults(trust)
-    categories = {c.name: c.id for c in db.session.execute(select(Category).where(Category.trust_id == trust.id)).scalars()}
+    categories = {c.name: c.id for c in db.session.execute(
+        select(Category).where(Category.trust_id == trust.id)).scalars()}
     cat_names = [n for n in CATEGORY_WEIGHTS if n in categories]
     cat_weights = [CATEGORY_WEIGHTS[n] for n in cat_names]
-    iu, iu_w = zip(*IMPACT_URGENCY)
-    kinds, kind_w = zip(*KIND_WEIGHTS)
+    iu, iu_w = zip(*IMPACT_URGENCY, strict=True)
+    kinds, kind_w = zip(*KIND_WEIGHTS, strict=True)
     days = _school_days((now - timedelta(days=int(365 * years))).date(), now.date())
     schools = db.session.execute(select(School).where(School.trust_id == trust.id).order_by(School.id)).scalars().all()
     total = 0
@@ -92,7 +93,8 @@ def seed_tickets(trust: Trust, *, years: float = 1.0, per_pupil: float = 1.6, op
                    "created_at": created, "updated_at": created, "sla_target_minutes": resolution,
                    "sla_elapsed_minutes": 0, "sla_window_start": 0}
             if is_open:
-                row.update(status=rng.choice(["new", "assigned", "in_progress", "escalated" if tier > 1 else "assigned"]),
+                row.update(status=rng.choice(["new", "assigned", "in_progress",
+                                              "escalated" if tier > 1 else "assigned"]),
                            sla_clock_from=created, response_due_at=cal.add_working_minutes(created, response))
                 due = cal.add_working_minutes(created, resolution)
                 warn = cal.add_working_minutes(created, int(resolution * 0.75))
@@ -134,7 +136,8 @@ def _flush(rows: list[dict]) -> int:
 
 
 def open_ticket_count() -> int:
-    return db.session.execute(select(func.count()).select_from(Ticket).where(Ticket.sla_next_check_at.isnot(None))).scalar()
+    return db.session.execute(
+        select(func.count()).select_from(Ticket).where(Ticket.sla_next_check_at.isnot(None))).scalar()
 
 
 def spread_backlog(trust: Trust, total: int, *, now: datetime, worst: int = 300,

@@ -164,7 +164,8 @@ def matching(query: str):
     return or_(*[or_(_like(Article.title, t), _like(Article.keywords, t), _like(Article.body, t)) for t in terms])
 
 
-def search(query: str, school_id: int | None, *, published_only: bool = True, limit: int = SEARCH_LIMIT) -> list[Article]:
+def search(query: str, school_id: int | None, *, published_only: bool = True,
+           limit: int = SEARCH_LIMIT) -> list[Article]:
     """Articles for `query` at a school (its own and its trust's), best first: articles whose title
     matches come before those matching only keywords or body. One query."""
     terms = _terms(query)
@@ -214,7 +215,8 @@ def published_at(school_id: int) -> list[Article]:
 
 # --- openings and deflection -------------------------------------------------------------
 
-def record_opening(article: Article, user: User | None, school: School, *, now: datetime | None = None) -> ArticleOpening:
+def record_opening(article: Article, user: User | None, school: School, *,
+                   now: datetime | None = None) -> ArticleOpening:
     opening = ArticleOpening(article_id=article.id, user_id=user.id if user else None, school_id=school.id,
                              opened_at=now or utcnow())
     db.session.add(opening)

@@ -5,11 +5,12 @@ index), so its cost follows the number of tickets near their due time, not the t
 
 It works a batch at a time, with a handful of statements per batch whatever its size: one
 claims the batch (SKIP LOCKED on PostgreSQL, so two sweeps at once never take the same ticket;
-SQLite has one writer at a time, and the claim is that batch's first write), the calendars and the people to tell are read for the whole batch, the school-time
-arithmetic runs in Python (`sla`, `escalation.raise_tier`: the same rules as a single ticket),
-then one statement each writes the tickets, escalations, history and outbox (`bulk`), and one job
-sends the batch's emails. Idempotent: each alarm moves forward or is cleared when handled,
-so a second run or a retried job does nothing more.
+SQLite has one writer at a time, and the claim is that batch's first write), the calendars and the
+people to tell are read for the whole batch, the school-time arithmetic runs in Python (`sla`,
+`escalation.raise_tier`: the same rules as a single ticket), then one statement each writes the
+tickets, escalations, history and outbox (`bulk`), and one job sends the batch's emails.
+Idempotent: each alarm moves forward or is cleared when handled, so a second run or a retried
+job does nothing more.
 """
 from __future__ import annotations
 

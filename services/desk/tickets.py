@@ -77,7 +77,8 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
                     description=(description or "").strip(), impact=impact, urgency=urgency,
                     priority=priority_for(impact, urgency), status="new", tier=1, source=source,
                     requester_id=requester.id if requester else None,
-                    requester_email=None if requester else requester_email, category_id=category.id if category else None,
+                    requester_email=None if requester else requester_email,
+                    category_id=category.id if category else None,
                     service_id=service.id if service else None, created_at=now, updated_at=now, message_id=message_id)
     db.session.add(ticket)
     db.session.flush()

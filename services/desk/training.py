@@ -112,7 +112,8 @@ def create_session(school: School, *, held_on: date | None, topic: str, led_by: 
     """`tickets`: references of the school's guidance requests the session answered."""
     topic, names = _clean(school, held_on=held_on, topic=topic, led_by=led_by, attendees=attendees)
     linked = parse_references(school, tickets, kind="guidance")
-    session = TrainingSession(school_id=school.id, held_on=held_on, topic=topic, led_by_id=led_by.id if led_by else None,
+    session = TrainingSession(school_id=school.id, held_on=held_on, topic=topic,
+                              led_by_id=led_by.id if led_by else None,
                               attendees="\n".join(names), attendee_count=len(names), notes=(notes or "").strip())
     db.session.add(session)
     db.session.flush()

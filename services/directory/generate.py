@@ -130,7 +130,8 @@ def seed_trust(*, schools: int, users_per_school: int, name: str | None = None, 
     for i in range(schools):
         phase = rng.choice(phases)
         school_rows.append({
-            "trust_id": trust.id, "name": f"{_school_name(rng)} {'Academy' if phase != 'Primary' else 'Primary'} {tag}-{i}",
+            "trust_id": trust.id,
+            "name": f"{_school_name(rng)} {'Academy' if phase != 'Primary' else 'Primary'} {tag}-{i}",
             "slug": f"g{tag}-{i}", "urn": None, "phase": phase, "ticket_prefix": f"{tag[:4].upper()}{i}",
             "ticket_counter": 0,
             "pupils": rng.randint(900, 1800) if phase != "Primary" else rng.randint(90, 630),
@@ -163,8 +164,10 @@ def seed_trust(*, schools: int, users_per_school: int, name: str | None = None, 
     for chunk in range(0, len(user_rows), 5000):
         db.session.execute(insert(User), user_rows[chunk:chunk + 5000])
     user_ids = list(db.session.execute(select(User.id).where(User.trust_id == trust.id).order_by(User.id)).scalars())
+    # The trust is new: its users are exactly the rows just inserted, in the order of their specs.
     member_rows = [{"user_id": uid, "school_id": sid, "trust_id": None if sid else trust.id, "role": role,
-                    "source": "manual", "created_at": now} for uid, (sid, role) in zip(user_ids, member_specs)]
+                    "source": "manual", "created_at": now}
+                   for uid, (sid, role) in zip(user_ids, member_specs, strict=True)]
     for chunk in range(0, len(member_rows), 5000):
         db.session.execute(insert(Membership), member_rows[chunk:chunk + 5000])
     db.session.flush()

@@ -78,7 +78,8 @@ def import_gias(trust: Trust, data: bytes, *, trust_code: str | None = None, ski
                     create_school(trust, urn=r.urn, by=by, **values)
                     result.created.append(r.urn)
                 elif school.trust_id != trust.id:
-                    result.errors.append(GiasRowError(r.line, COL_URN, f"URN {r.urn} belongs to another trust's school"))
+                    result.errors.append(
+                        GiasRowError(r.line, COL_URN, f"URN {r.urn} belongs to another trust's school"))
                 elif any(getattr(school, k) != v for k, v in values.items()):
                     for k, v in validate_fields(values, school=school).items():
                         setattr(school, k, v)

@@ -246,8 +246,8 @@ def add_term(school: School, *, name: str, starts_on: date, ends_on: date, by=No
     db.session.add(term)
     db.session.flush()
     _calendar_changed(school)
-    log.record("calendar.term", f"{school.name}: term {term.name} {starts_on:%d %b %Y}–{ends_on:%d %b %Y} added", actor=by,
-               school=school)
+    log.record("calendar.term", f"{school.name}: term {term.name} {starts_on:%d %b %Y}–{ends_on:%d %b %Y} added",
+               actor=by, school=school)
     return term
 
 

@@ -106,7 +106,7 @@ def test_lists_paginate_with_a_cursor(app, client, make):
 
 
 def test_me_shows_roles_and_schools(app, client, make):
-    oak, elm = make.school("oak"), make.school("elm")
+    oak, _elm = make.school("oak"), make.school("elm")
     tech = make.user(role="technician", school=oak)
     me = client.get("/api/v1/me/", headers=bearer(app, tech)).json
     assert me["user"]["email"] == tech.email

@@ -117,7 +117,8 @@ def test_a_technician_plans_and_completes_a_visit(app, client, make):
     assert done.status_code == 200, done.json
     assert done.json["status"] == "done" and done.json["tickets"] == [ticket.reference]
     listed = client.get(f"/api/v1/visits/?school={oak.id}&status=done", headers=headers).json["items"]
-    assert [v["id"] for v in listed] == [visit["id"]] and listed[0]["notes"].endswith("Done: Replaced two switches")  # the plan is kept above
+    # the outcome is appended; the plan is kept above it
+    assert [v["id"] for v in listed] == [visit["id"]] and listed[0]["notes"].endswith("Done: Replaced two switches")
     again = client.patch(f"/api/v1/visits/{visit['id']}", json={"status": "cancelled"}, headers=headers)
     assert again.status_code == 422 and "status" in again.json["errors"]["json"]
 

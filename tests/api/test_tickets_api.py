@@ -75,7 +75,8 @@ def test_the_queue_filters_narrow_the_list(app, client, make):
     broken = make.ticket(oak, teacher, title="Projector dead", kind="incident", impact=1, urgency=1)
     needs = make.ticket(oak, title="New starter account", kind="request", impact=3, urgency=3)
     how = make.ticket(elm, title="How do I share a Team?", kind="guidance", impact=3, urgency=3)
-    ids = lambda **q: [t["id"] for t in client.get("/api/v1/tickets/", query_string=q, headers=headers).json["items"]]
+    def ids(**q):
+        return [t["id"] for t in client.get("/api/v1/tickets/", query_string=q, headers=headers).json["items"]]
 
     client.patch(f"/api/v1/tickets/{needs.id}", json={"assignee_id": tech.id}, headers=headers)
     client.patch(f"/api/v1/tickets/{how.id}", json={"status": "resolved"}, headers=headers)
@@ -185,12 +186,13 @@ def test_raising_a_ticket_for_another_schools_person_reveals_nothing_and_mails_n
             Notification.to_address.in_([oak_head.email, left.email]))).first() is None
     # Oak's own technician may raise it for her: she is one of Oak's people.
     oak_tech = bearer(app, make.user(role="technician", school=oak))
-    mine = client.post("/api/v1/tickets/", headers=oak_tech, json={"title": "Laptop", "requester_email": oak_head.email})
+    mine = client.post("/api/v1/tickets/", headers=oak_tech,
+                       json={"title": "Laptop", "requester_email": oak_head.email})
     assert mine.status_code == 201 and mine.json["requester"] == {"id": oak_head.id, "name": "Dr Ada Byron"}
 
 
 def test_the_trust_team_must_say_which_school(app, client, make):
-    oak, elm = make.school("oak"), make.school("elm")
+    _oak, elm = make.school("oak"), make.school("elm")
     headers = bearer(app, make.user(role="service_desk"))
     response = client.post("/api/v1/tickets/", headers=headers, json={"title": "Core switch alarms"})
     assert response.status_code == 422 and "school_id" in response.json["errors"]["json"]

@@ -68,3 +68,15 @@ def test_the_owner_is_emailed_once_when_their_account_is_being_guessed(app, make
         notes = s.execute(select(Notification)).scalars().all()
     assert [(n.to_address, n.kind, n.trust_id) for n in notes] == [(amira.email, "sign_in_guessing", amira.trust_id)]
     assert "wrong password for your trust-it account" in notes[0].body and "10 times" in notes[0].body
+
+
+def test_with_rate_limiting_switched_off_sign_in_still_works(app, make, monkeypatch):
+    # An operator may set RATELIMIT_ENABLED=False (the bench does): then nothing is counted, and
+    # a wrong password is still a plain refusal, never a server error.
+    from trust_it.extensions import limiter
+    # What init_app leaves when the setting is off: no storage and no strategy behind the limiter.
+    monkeypatch.setattr(limiter, "enabled", False)
+    monkeypatch.setattr(limiter, "_limiter", None)
+    amira = make.user(role="staff", school=make.school("oak"), email="amira@oak.sch.uk")
+    assert _guess(app, amira.email) == 401
+    login(new_client(app), amira)

@@ -47,7 +47,8 @@ def test_a_new_technician_is_created_with_the_mapped_role(app, client, entra, tr
     query = parse_qs(urlsplit(auth_uri).query)
     assert query["code_challenge_method"] == ["S256"] and query["state"] and query["nonce"]
     response = _callback(client, entra.form_post(auth_uri, tid=TID, oid="oid-dan", name="Dan Price",
-                                                    preferred_username="dan@oak.sch.uk", email="dan@oak.sch.uk", roles=["School.Technician"]))
+                                                    preferred_username="dan@oak.sch.uk", email="dan@oak.sch.uk",
+                                                    roles=["School.Technician"]))
     assert response.status_code == 302, response.text
     assert client.get("/").headers["Location"].endswith("/s/oak/queue")
     with data(app) as s:
@@ -61,8 +62,8 @@ def test_a_new_technician_is_created_with_the_mapped_role(app, client, entra, tr
 def test_signing_in_again_finds_the_same_person_and_refreshes_roles(app, entra, trust_with_rules, make):
     trust, oak = trust_with_rules
     first = new_client(app)
-    _callback(first, entra.form_post(_start(first), tid=TID, oid="oid-martin", preferred_username="martin@oak.sch.uk", email="martin@oak.sch.uk",
-                                        roles=["Trust.ITDirector"]))
+    _callback(first, entra.form_post(_start(first), tid=TID, oid="oid-martin", preferred_username="martin@oak.sch.uk",
+                                        email="martin@oak.sch.uk", roles=["Trust.ITDirector"]))
     assert first.get("/").headers["Location"].endswith("/trust/")
     # The director's app role is withdrawn in Entra and their address changes; a manual role stays.
     with data(app) as s:
@@ -72,7 +73,8 @@ def test_signing_in_again_finds_the_same_person_and_refreshes_roles(app, entra, 
         add_membership(user, role="school_lead", school=s.get(School, oak.id))
     second = new_client(app)
     response = _callback(second, entra.form_post(_start(second), tid=TID, oid="oid-martin",
-                                                    preferred_username="m.hughes@oak.sch.uk", email="m.hughes@oak.sch.uk", roles=[]))
+                                                    preferred_username="m.hughes@oak.sch.uk",
+                                                    email="m.hughes@oak.sch.uk", roles=[]))
     assert response.status_code == 302
     with data(app) as s:
         users = s.execute(select(User).where(User.entra_oid == "oid-martin")).scalars().all()
@@ -85,7 +87,8 @@ def test_an_invited_person_is_linked_at_first_sign_in(app, entra, trust_with_rul
     trust, oak = trust_with_rules
     invited = make.user(role="school_lead", school=oak, email="helen@oak.sch.uk", trust=trust, password=None)
     client = new_client(app)
-    _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-helen", preferred_username="helen@oak.sch.uk", email="helen@oak.sch.uk"))
+    _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-helen", preferred_username="helen@oak.sch.uk",
+                                         email="helen@oak.sch.uk"))
     with data(app) as s:
         user = s.get(User, invited.id)
         assert (user.entra_tid, user.entra_oid) == (TID, "oid-helen")
@@ -104,7 +107,8 @@ def test_a_tenant_not_allowed_for_the_trust_is_refused(app, client, entra, trust
 
 def test_a_personal_microsoft_account_is_refused(app, client, entra, trust_with_rules):
     response = _callback(client, entra.form_post(_start(client), tid=PERSONAL_ACCOUNT_TID, oid="oid-p",
-                                                    preferred_username="someone@outlook.com", email="someone@outlook.com"))
+                                                    preferred_username="someone@outlook.com",
+                                                    email="someone@outlook.com"))
     assert response.status_code == 403
     assert "Personal Microsoft accounts cannot sign in" in response.text
 
@@ -121,21 +125,24 @@ def test_a_tampered_state_is_refused(app, client, entra, trust_with_rules):
 
 def test_a_token_with_another_nonce_is_refused(app, client, entra, trust_with_rules):
     response = _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-n",
-                                                    preferred_username="n@oak.sch.uk", email="n@oak.sch.uk", nonce="replayed-nonce"))
+                                                    preferred_username="n@oak.sch.uk", email="n@oak.sch.uk",
+                                                    nonce="replayed-nonce"))
     assert response.status_code == 403
     assert "did not match this sign-in attempt" in response.text
 
 
 def test_an_expired_id_token_is_refused(app, client, entra, trust_with_rules):
     response = _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-e",
-                                                    preferred_username="e@oak.sch.uk", email="e@oak.sch.uk", exp_offset=-3600))
+                                                    preferred_username="e@oak.sch.uk", email="e@oak.sch.uk",
+                                                    exp_offset=-3600))
     assert response.status_code == 403
     assert "The sign-in token has expired." in response.text
 
 
 def test_a_token_for_another_application_is_refused(app, client, entra, trust_with_rules):
     response = _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-a",
-                                                    preferred_username="a@oak.sch.uk", email="a@oak.sch.uk", aud="someone-elses-app"))
+                                                    preferred_username="a@oak.sch.uk", email="a@oak.sch.uk",
+                                                    aud="someone-elses-app"))
     assert response.status_code == 403
     assert "not issued for this application" in response.text
 

@@ -51,8 +51,8 @@ def test_a_guest_from_a_personal_account_is_refused(app, entra, two_schools):
 def test_an_expired_manual_role_does_not_block_the_mapped_one(app, entra, two_schools, make):
     from datetime import datetime, timedelta
     trust, oak, elm = two_schools
-    user = make.user(role="technician", school=oak, email="dan@oak.sch.uk", trust=trust, password=None,
-                     expires_at=datetime.utcnow() - timedelta(days=1))
+    _user = make.user(role="technician", school=oak, email="dan@oak.sch.uk", trust=trust, password=None,
+                      expires_at=datetime.utcnow() - timedelta(days=1))
     client = new_client(app)
     _callback(client, entra.form_post(_start(client), tid=TID, oid="oid-dan", preferred_username="dan@oak.sch.uk",
                                          roles=["School.Technician"]))

@@ -6,6 +6,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from tests.auth.conftest import entra  # noqa: F401  (the fake Microsoft fixture, for the sign-in test)
+
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 
 

@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from services.directory.models import Trust
 from services.directory.signin import add_rule
-from tests.auth.conftest import entra  # noqa: F401  (the fixture)
 from tests.auth.test_microsoft_sign_in import TID
 from tests.conftest import data
 

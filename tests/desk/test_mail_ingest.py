@@ -83,7 +83,7 @@ def deliver(app, raw: bytes, trust_id=None):
 
 
 def ticket_of(app, reference) -> Ticket:
-    with data(app) as s:
+    with data(app):
         ticket = tickets.find_by_reference(reference)
         _ = ticket.requester, ticket.school
         return ticket

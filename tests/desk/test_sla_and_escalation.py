@@ -126,10 +126,12 @@ def test_a_technician_escalates_and_the_director_decides(app, make, oak, people)
         escalation.decide(ticket, by=s.get(User, people["director"].id), decision="approved",
                           text="Approved from the contingency budget")
         assert ticket.tier == 2 and ticket.status == "in_progress"
-        escalation.hand_back(ticket, by=s.get(User, people["trust_tech"].id), reason="New switch in; please re-patch")
+        escalation.hand_back(ticket, by=s.get(User, people["trust_tech"].id),
+                             reason="New switch in; please re-patch")
         assert ticket.tier == 1
     with data(app) as s:
-        trail = s.execute(select(Escalation).where(Escalation.ticket_id == t.id).order_by(Escalation.id)).scalars().all()
+        trail = s.execute(select(Escalation).where(Escalation.ticket_id == t.id)
+                          .order_by(Escalation.id)).scalars().all()
         # The decision is recorded on the 2 → 3 escalation; the hand back is a row of its own.
         assert [(e.from_tier, e.to_tier, e.automatic) for e in trail] == [(1, 2, False), (2, 3, False), (2, 1, False)]
         assert trail[1].decision == "approved" and trail[1].decided_by_id == people["director"].id
@@ -163,15 +165,18 @@ def test_the_sweep_warns_at_75_and_escalates_at_100_percent_once_per_level(app, 
     assert sweep(datetime(2026, 11, 23, 13, 1)) == {"warned": 0, "escalated": 1, "breached": 1}
     assert sweep(datetime(2026, 11, 23, 13, 2)) == {"warned": 0, "escalated": 0, "breached": 0}
     escalated = _ticket(app, t.id)
-    assert (escalated.tier, escalated.status, escalated.sla_breached_at) == (2, "escalated", datetime(2026, 11, 23, 13, 0))
+    assert (escalated.tier, escalated.status, escalated.sla_breached_at) == (
+        2, "escalated", datetime(2026, 11, 23, 13, 0))
     # The trust team gets a full window of its own: 240 working minutes from 13:01.
     assert sweep(datetime(2026, 11, 24, 8, 30)) == {"warned": 1, "escalated": 0, "breached": 0}
     assert sweep(datetime(2026, 11, 24, 8, 32)) == {"warned": 0, "escalated": 1, "breached": 0}
     assert sweep(datetime(2026, 11, 30, 9, 0)) == {"warned": 1, "escalated": 0, "breached": 0}  # tier 3 is warned
     assert sweep(datetime(2026, 12, 10, 9, 0)) == {"warned": 0, "escalated": 0, "breached": 0}  # and no higher
     with data(app) as s:
-        trail = s.execute(select(Escalation).where(Escalation.ticket_id == t.id).order_by(Escalation.id)).scalars().all()
-        assert [(e.from_tier, e.to_tier, e.automatic, e.actor_id) for e in trail] == [(1, 2, True, None), (2, 3, True, None)]
+        trail = s.execute(select(Escalation).where(Escalation.ticket_id == t.id)
+                          .order_by(Escalation.id)).scalars().all()
+        assert [(e.from_tier, e.to_tier, e.automatic, e.actor_id) for e in trail] == [
+            (1, 2, True, None), (2, 3, True, None)]
         warnings = s.execute(select(Notification).where(Notification.kind == "sla_warning")).scalars().all()
         assert warnings[0].to_address == "dan@oak.sch.uk"
 
@@ -194,7 +199,8 @@ def test_the_sweep_ignores_paused_and_resolved_tickets(app, make, oak, people):
     done = make.ticket(oak, people["teacher"], impact=1, urgency=1, now=datetime(2026, 11, 23, 9, 0))
     with data(app) as s:
         tech = s.get(User, people["tech"].id)
-        tickets.change_status(s.get(Ticket, paused.id), "awaiting_requester", by=tech, now=datetime(2026, 11, 23, 9, 10))
+        tickets.change_status(s.get(Ticket, paused.id), "awaiting_requester", by=tech,
+                              now=datetime(2026, 11, 23, 9, 10))
         tickets.change_status(s.get(Ticket, done.id), "resolved", by=tech, now=datetime(2026, 11, 23, 9, 10))
     with data(app):
         assert sla_sweep(now_iso=datetime(2026, 12, 1, 9, 0).isoformat()) == {"warned": 0, "escalated": 0,

@@ -73,7 +73,7 @@ def _escalate(app, ticket, *, by, to_tier, reason, decision_kind=None):
 
 def test_the_technical_team_sees_escalations_from_every_school_and_takes_one(app, make, login_as):
     oak, elm = make.school("oak"), make.school("elm")
-    oak_tech, elm_tech = make.user(role="technician", school=oak), make.user(role="technician", school=elm)
+    oak_tech, _elm_tech = make.user(role="technician", school=oak), make.user(role="technician", school=elm)
     sam = make.user(role="technical", name="Sam Network")
     switch = make.ticket(oak, title="Core switch in block B is down")
     wifi = make.ticket(elm, title="Wi-Fi drops in the sports hall")

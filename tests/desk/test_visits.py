@@ -136,7 +136,7 @@ def test_the_calendar_feed_lists_the_schools_visits(app, make, login_as):
 
 
 def test_the_feed_refuses_a_bad_or_borrowed_key(app, make, login_as):
-    oak, elm = make.school("oak"), make.school("elm")
+    oak, _elm = make.school("oak"), make.school("elm")
     tech_user = make.user(role="technician", school=oak)
     url = _feed_url(login_as(tech_user))
     anonymous = new_client(app)

@@ -99,7 +99,8 @@ def test_a_real_extract_loads_the_open_schools_and_reports_every_bad_value_by_li
     assert result.exit_code == 0, result.output
     assert ("line 5, column NumberOfPupils: \"99999999999\" pupils is more than any school has (at most 100,000)"
             in result.output)
-    assert "line 6, column EstablishmentName: establishment name is 254 characters long; at most 200 fit" in result.output
+    assert ("line 6, column EstablishmentName: establishment name is 254 characters long; at most 200 fit"
+            in result.output)
     assert "line 4: URN 123456 Old Mill Infant School closed on 31 August 2019; not imported." in result.output
     assert ("3 schools added, 0 updated, 0 unchanged, 1 closed not imported, 1 rows of other trusts ignored, "
             "2 bad values skipped.") in result.output

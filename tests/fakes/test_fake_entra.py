@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 import msal
 import pytest
+import requests
 
 from tests.fakes.entra import AUTHORITY, DEFAULT_OID, DEFAULT_TID, FakeEntra
 
@@ -159,6 +160,6 @@ def test_unknown_routes_are_404_and_requests_are_logged(entra):
     response = entra.http_client.get("https://login.microsoftonline.com/organizations/nothing-here")
     assert response.status_code == 404
     assert "FakeEntra has no route" in response.json()["error_description"]
-    with pytest.raises(Exception):
+    with pytest.raises(requests.HTTPError):
         response.raise_for_status()
     assert entra.count("GET", "https://login.microsoftonline.com/organizations/nothing-here") == 1

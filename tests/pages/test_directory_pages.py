@@ -131,7 +131,8 @@ def test_admin_maps_an_app_role_and_allows_a_tenant(app, make, login_as):
     make.school("oak", email_domains=["oak.sch.uk"])
     admin = login_as(make.user(role="trust_admin"))
     tid = "6c1f4a52-3b7e-4d2a-9f10-2b8e5c7d9a01"
-    assert admin.post("/trust/sign-in/tenants", data={"tenant_id": tid.upper(), "label": "Trust tenant"}).status_code == 302
+    added = admin.post("/trust/sign-in/tenants", data={"tenant_id": tid.upper(), "label": "Trust tenant"})
+    assert added.status_code == 302
     bad = admin.post("/trust/sign-in/tenants", data={"tenant_id": "not-a-guid"})
     assert bad.status_code == 422 and "GUID" in bad.text
     assert admin.post("/trust/sign-in/rules", data={"claim": "app_role", "value": "School.Technician",
@@ -181,7 +182,7 @@ def test_home_sends_each_role_where_they_work(app, make, login_as):
 
 
 def test_the_school_switcher_lists_only_my_schools(app, make, login_as):
-    oak, elm, ash = make.school("oak"), make.school("elm"), make.school("ash")
+    oak, elm, _ash = make.school("oak"), make.school("elm"), make.school("ash")
     engineer = make.user(role="msp_engineer", school=oak)
     with data(app) as s:
         from services.directory.people import add_membership

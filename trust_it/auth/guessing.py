@@ -49,14 +49,23 @@ def is_known_address(user: User, ip: str | None) -> bool:
         UserSession.created_at > utcnow() - KNOWN_FOR).limit(1)).first() is not None
 
 
+def _counting() -> bool:
+    # An operator may switch rate limiting off (RATELIMIT_ENABLED=False): then nothing is counted.
+    return limiter.enabled and limiter.initialized
+
+
 def may_try(email: str, user: User | None, ip: str | None) -> bool:
     """False when the account is being guessed at from many places and `ip` is a stranger to it."""
+    if not _counting():
+        return True
     return (limiter.limiter.test(_account_limit(), _key(email))
             or (user is not None and is_known_address(user, ip)))
 
 
 def record_failure(email: str, user: User | None) -> None:
     """Count a wrong password for the account, and warn its owner when it is being guessed."""
+    if not _counting():
+        return
     item = _account_limit()
     limiter.limiter.hit(item, _key(email))
     if user is None:

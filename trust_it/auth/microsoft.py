@@ -54,8 +54,8 @@ def complete(flow: dict, auth_response: dict) -> dict:
     """Redeem the code and return validated ID-token claims, or raise IdTokenError."""
     result = msal_app().acquire_token_by_auth_code_flow(flow, auth_response)
     if "error" in result:
-        error = id_token.IdTokenError(
-            "Microsoft did not complete the sign-in: " + (result.get("error_description") or result["error"]).split("\r\n")[0])
+        first_line = (result.get("error_description") or result["error"]).split("\r\n")[0]
+        error = id_token.IdTokenError("Microsoft did not complete the sign-in: " + first_line)
         # A made-up code gets invalid_grant; only this site's own credentials being refused says
         # something is misconfigured.
         error.worth_recording = result["error"] in ("invalid_client", "unauthorized_client")

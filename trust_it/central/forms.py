@@ -42,8 +42,9 @@ class BankHolidayForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("Email address", filters=[lambda v: v.strip() if v else v], validators=[DataRequired("Enter an email address."),
-                                                    Email("Enter an email address like name@school.org.uk.")])
+    email = EmailField("Email address", filters=[lambda v: v.strip() if v else v],
+                       validators=[DataRequired("Enter an email address."),
+                                   Email("Enter an email address like name@school.org.uk.")])
     display_name = StringField("Name", validators=[DataRequired("Enter the person's name."), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     school = SelectField("School", choices=[], validate_choice=False,
