@@ -350,7 +350,7 @@ def ticket_reply(ticket_id):
         uploads = files.check_uploads(form.attachments.data)
         mine = _is_requester(ticket)
         ev = tickets.reply(ticket, by=current_user, body=form.body.data, public=not internal,
-                           from_requester=mine and not internal)
+                           from_requester=mine)
         for upload in uploads:
             files.save_upload(ticket, ev, upload)
         return "Internal note added." if internal else "Reply sent."

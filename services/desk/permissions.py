@@ -58,6 +58,11 @@ def is_requester(scope: Scope, ticket: Ticket) -> bool:
     return ticket.requester_id is not None and ticket.requester_id == scope.user_id
 
 
+def _own_request(scope: Scope, ticket: Ticket) -> bool:
+    """The person raised it and may still raise requests at that school (a trustee never may)."""
+    return is_requester(scope, ticket) and _has(scope, ticket.school_id, RAISERS)
+
+
 # --- tickets -------------------------------------------------------------------------------
 
 def may_raise(scope: Scope, school_id: int) -> bool:
@@ -76,9 +81,7 @@ def may_read_all(scope: Scope, school_id: int) -> bool:
 
 def may_read(scope: Scope, ticket: Ticket) -> bool:
     """The IT team and school leads read the school's tickets; anyone else only their own."""
-    if may_read_all(scope, ticket.school_id):
-        return True
-    return is_requester(scope, ticket) and may_raise(scope, ticket.school_id)
+    return may_read_all(scope, ticket.school_id) or _own_request(scope, ticket)
 
 
 def may_work_at(scope: Scope, school_id: int) -> bool:
@@ -91,7 +94,7 @@ def may_work(scope: Scope, ticket: Ticket) -> bool:
 
 
 def may_reply(scope: Scope, ticket: Ticket) -> bool:
-    return may_work(scope, ticket) or (is_requester(scope, ticket) and may_raise(scope, ticket.school_id))
+    return may_work(scope, ticket) or _own_request(scope, ticket)
 
 
 def may_assign(scope: Scope, ticket: Ticket) -> bool:
@@ -147,7 +150,7 @@ def may_decide(scope: Scope, ticket: Ticket) -> bool:
 
 def may_confirm_or_reopen(scope: Scope, ticket: Ticket) -> bool:
     """The requester says whether it is fixed; the IT team reopens by changing the status."""
-    return is_requester(scope, ticket) and may_raise(scope, ticket.school_id)
+    return _own_request(scope, ticket)
 
 
 # --- guidance, training, visits ------------------------------------------------------------

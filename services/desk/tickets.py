@@ -141,13 +141,14 @@ def workers_of(school: School, now=None):
 
 def reply(ticket: Ticket, *, by: User | None, body: str, public: bool = True, from_requester: bool = False,
           now=None) -> TicketEvent:
-    """A public reply or an internal note. The requester's reply resumes a paused clock."""
+    """A public reply or an internal note. The requester's reply resumes a paused clock; a note is
+    never their reply, even when its writer raised the ticket."""
     body = (body or "").strip()
     if not body:
         raise DeskError("Write something first.", "body")
     now = now or utcnow()
     ev = event(ticket, "reply" if public else "note", actor=by, body=body, public=public)
-    if from_requester:
+    if from_requester and public:
         if ticket.status == "awaiting_requester":
             change_status(ticket, "in_progress", by=by, now=now, note="The requester replied.")
         notify.requester_replied(ticket, body)

@@ -218,6 +218,20 @@ def test_awaiting_the_requester_pauses_the_clock_until_they_reply(app, client, m
     assert resumed["resolution_due_at"] is not None
 
 
+def test_an_internal_note_by_a_technician_who_raised_the_ticket_is_not_the_requesters_reply(app, client, make):
+    oak = make.school("oak")
+    tech_user = make.user(role="technician", school=oak)
+    ticket = make.ticket(oak, tech_user)  # the technician's own laptop
+    tech = bearer(app, tech_user)
+    client.patch(f"/api/v1/tickets/{ticket.id}", headers=tech, json={"status": "awaiting_requester"})
+
+    note = client.post(f"/api/v1/tickets/{ticket.id}/comments", headers=tech,
+                       json={"body": "Waiting for the supplier's reply too.", "public": False})
+    assert note.status_code == 201
+    still = client.get(f"/api/v1/tickets/{ticket.id}", headers=tech).json
+    assert still["status"] == "awaiting_requester" and still["sla_paused"] is True
+
+
 def test_a_patch_with_one_bad_change_changes_nothing(app, client, make):
     oak = make.school("oak")
     tech = make.user(role="technician", school=oak)
