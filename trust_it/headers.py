@@ -24,6 +24,9 @@ def install(app: Flask) -> None:
     def _security_headers(response):
         docs = request.path.rstrip("/") == API_DOCS
         response.headers.setdefault("Content-Security-Policy", API_DOCS_POLICY if docs else POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         if not request.path.startswith(CACHEABLE):
             # A signed-in page must not be shown again from the cache after sign-out, nor kept
             # by a shared computer's browser or a proxy.

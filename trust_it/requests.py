@@ -115,9 +115,6 @@ def install(app: Flask) -> None:
                 run_deferred_inline()  # embedded mode: what waited for the commit runs now
         else:
             db.session.rollback()
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
     @app.teardown_request

@@ -30,10 +30,6 @@ ROLE_LABELS = {
     "service_desk": "Trust service desk", "technical": "Trust technical team",
     "it_director": "IT director", "trustee": "Trustee", "trust_admin": "Trust administrator",
 }
-# Tier of support each role works at: 1 the school's IT people, 2 the trust's team, 3 the IT director
-# (docs/architecture.md, "Who may do what").
-ROLE_TIER = {"technician": 1, "msp_engineer": 1, "edtech": 1,
-             "service_desk": 2, "technical": 2, "it_director": 3}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ The tables are those that carry the `school_scope` policy, read from the catalog
 table protected before is protected after.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 """
 from alembic import op
 from sqlalchemy import text

@@ -16,7 +16,6 @@ from trust_it.tenancy import Scope
 
 # People who work tickets: the school's IT people (tier 1) and the trust's team (tiers 2 and 3).
 WORKERS = ("technician", "msp_engineer", "edtech", "service_desk", "technical", "it_director")
-SCHOOL_WORKERS = ("technician", "msp_engineer", "edtech")
 TRUST_TIER = ("service_desk", "technical", "it_director")
 # Who asks the IT director for a decision: the trust's team, never the director themself.
 ASKERS = ("service_desk", "technical")
@@ -123,10 +122,6 @@ def escalation_target(scope: Scope, ticket: Ticket) -> int | None:
     if ticket.tier == 2 and _has(scope, ticket.school_id, ASKERS):
         return 3
     return None
-
-
-def may_escalate_to(scope: Scope, ticket: Ticket, tier: int) -> bool:
-    return escalation_target(scope, ticket) == tier
 
 
 def check_escalate(scope: Scope, ticket: Ticket, tier: int) -> None:

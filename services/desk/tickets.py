@@ -29,7 +29,6 @@ from services.desk.models import (
 from services.directory.models import Membership, School, User
 from services.directory.people import normalise_email
 from trust_it.extensions import db
-from trust_it.tenancy import ROLE_TIER
 
 TITLE_MAX = 200
 
@@ -272,10 +271,6 @@ def find_by_reference(text: str) -> Ticket | None:
         return None
     return db.session.execute(select(Ticket).join(School).where(
         School.ticket_prefix == match.group(1), Ticket.number == int(match.group(2)))).scalar_one_or_none()
-
-
-def tier_roles(tier: int) -> tuple[str, ...]:
-    return tuple(role for role, t in ROLE_TIER.items() if t == tier)
 
 
 def history(ticket: Ticket, *, include_notes: bool) -> list[TicketEvent]:

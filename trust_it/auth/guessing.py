@@ -15,18 +15,17 @@ e-mailed (once per `ALERT_EVERY`) so they know to act.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app
 from limits import parse
 from sqlalchemy import select
 
 from services.base import utcnow
 from services.desk import notify
+from services.directory import sessions
 from services.directory.models import User, UserSession
 from trust_it.extensions import db, limiter
 
-KNOWN_FOR = timedelta(days=30)
+KNOWN_FOR = sessions.KEEP  # the sessions an address is known by are kept this long
 ALERT_AFTER = 10
 ALERT_EVERY = parse("1 per hour")
 
