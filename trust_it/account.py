@@ -1,5 +1,5 @@
 """The signed-in person's own account: their roles, API tokens, password and open sessions."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -11,10 +11,11 @@ from services.directory import people, sessions
 from services.directory import tokens as token_service
 from services.directory.errors import DirectoryError
 from services.directory.models import ApiToken
+from trust_it.auth import guessing
 from trust_it.auth import session as browser_session
 from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error
-from trust_it.extensions import db
+from trust_it.extensions import db, limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -72,6 +73,10 @@ class PasswordForm(FlaskForm):
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               key_func=lambda: guessing.account_address_key(current_user.email),
+               deduct_when=lambda response: g.get("wrong_password", False),
+               error_message="Too many wrong passwords for this account. Wait a few minutes and try again.")
 def password():
     if not current_user.password_hash:
         abort(404)  # Microsoft 365 accounts change their password with Microsoft
@@ -79,6 +84,13 @@ def password():
     status = 200
     if form.validate_on_submit():
         if not people.check_password(current_user, form.current_password.data):
+            # Guessing the password here is guessing a sign-in: counted, and recorded, the same way.
+            g.wrong_password = True
+            guessing.record_failure(current_user.email, current_user)
+            log.record("auth.password_refused", f"A wrong current password was given for {current_user.email} "
+                       "on the change-password page", actor=current_user, trust_id=current_user.trust_id,
+                       ip=request.remote_addr)
+            db.session.commit()  # keep the record (and any warning to the owner) though the response is an error
             form.current_password.errors = ["That is not your current password."]
             status = 422
         else:

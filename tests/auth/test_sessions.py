@@ -117,6 +117,25 @@ def test_a_password_change_needs_the_current_password_and_a_long_new_one(app, ma
     login(new_client(app), teacher)  # the old password still works
 
 
+def test_guessing_the_current_password_is_limited_and_recorded_like_guessing_a_sign_in(app, make, monkeypatch):
+    # Someone at an unlocked computer must not be able to guess the owner's password here at will.
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT", "3 per 10 minutes")
+    teacher = make.user(role="staff", school=make.school("oak"))
+    client = new_client(app)
+    login(client, teacher)
+    guesses = [client.post("/account/password", data={"current_password": f"guess {i}", "password": NEW_PASSWORD,
+                                                      "confirm": NEW_PASSWORD}).status_code for i in range(3)]
+    assert guesses == [422] * 3
+    right = client.post("/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                                   "confirm": NEW_PASSWORD})
+    assert right.status_code == 429  # stopped, as the sign-in page would stop this address for this account
+    with data(app) as s:
+        refused = s.execute(select(func.count()).select_from(AuditEvent)
+                            .where(AuditEvent.action == "auth.password_refused")).scalar()
+    assert refused == 3
+    login(new_client(app), teacher)  # the password is unchanged
+
+
 def test_an_account_without_a_password_has_no_password_page(app, make, login_as):
     teacher = make.user(role="staff", school=make.school("oak"))
     client = login_as(teacher)

@@ -15,7 +15,7 @@ e-mailed (once per `ALERT_EVERY`) so they know to act.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from limits import parse
 from sqlalchemy import select
 
@@ -28,6 +28,12 @@ from trust_it.extensions import db, limiter
 KNOWN_FOR = sessions.KEEP  # the sessions an address is known by are kept this long
 ALERT_AFTER = 10
 ALERT_EVERY = parse("1 per hour")
+
+
+def account_address_key(email: str | None) -> str:
+    """What the per-account-and-address limit counts: shared by the sign-in page and the
+    change-password page, so guessing one password in both places is counted once."""
+    return f"login-account:{request.remote_addr}:" + (email or "").strip().lower()
 
 
 def _account_limit():

@@ -53,7 +53,7 @@ def _login_rate_limit() -> str:
 
 
 def _submitted_account_and_address() -> str:
-    return f"login-account:{request.remote_addr}:" + (request.form.get("email") or "").strip().lower()
+    return guessing.account_address_key(request.form.get("email"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
