@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from api.auth import api_user
 from api.errors import unprocessable
-from api.fields import ChangeSchema, UtcDateTime
+from api.fields import ID, ChangeSchema, UtcDateTime
 from api.pagination import PageArgs, page_schema, paginate
 from services.desk import knowledge, permissions
 from services.desk.errors import DeskError
@@ -28,7 +28,7 @@ class ArticleSchema(Schema):
     keywords = fields.String(load_default="", validate=validate.Length(max=knowledge.KEYWORDS_MAX),
                              metadata={"description": "Other words people search with, separated by commas."})
     status = fields.String(load_default="draft", validate=validate.OneOf(STATUSES))
-    school_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
+    school_id = fields.Integer(allow_none=True, load_default=None, validate=ID,
                                metadata={"description": "Null: trust-wide, shown at every school of the trust."})
     author_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = UtcDateTime(dump_only=True)
@@ -45,7 +45,7 @@ class ArticlePatchSchema(ChangeSchema):
 class ArticleListQuery(PageArgs):
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "Words to find in the title, keywords or body."})
-    school = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+    school = fields.Integer(validate=ID,
                             metadata={"description": "Only articles shown at this school (its own and the trust's)."})
     status = fields.String(validate=validate.OneOf(STATUSES))
 

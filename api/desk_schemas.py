@@ -7,12 +7,11 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from api.fields import ChangeSchema, UtcDateTime
+from api.fields import ID, ChangeSchema, UtcDateTime
 from api.pagination import PageArgs
 from services.desk.escalation import DECISION_KINDS
 from services.desk.models import DECISIONS, IMPACTS, KINDS, STATUSES, TIERS, URGENCIES
 
-ID = validate.Range(min=1, max=2**31 - 1)
 KIND_ERROR = "Choose: something is broken, I need something, or how do I…?"
 IMPACT_ERROR = "Choose who is affected: 1 whole school or many classes, 2 a class or a team, 3 just me."
 URGENCY_ERROR = "Choose how urgent it is: 1 stops teaching or work now, 2 soon (today), 3 it can wait."

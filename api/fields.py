@@ -1,7 +1,12 @@
 """Fields and base schemas shared by the API's schemas."""
 from datetime import timezone
 
-from marshmallow import Schema, ValidationError, fields, pre_load
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from trust_it.ids import MAX_ID
+
+# An id as the database stores it: a larger number could never name a row.
+ID = validate.Range(min=1, max=MAX_ID)
 
 
 class UtcDateTime(fields.AwareDateTime):

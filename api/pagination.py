@@ -7,8 +7,9 @@ import json
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
+from trust_it.ids import MAX_ID
+
 MAX_LIMIT = 200
-MAX_ID = 2**31 - 1
 
 
 class PageArgs(Schema):

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the API: what goes in (validated, 422 naming the field) and out."""
 from marshmallow import Schema, fields, validate
 
-from api.fields import ChangeSchema, UtcDateTime
+from api.fields import ID, ChangeSchema, UtcDateTime
 from services.directory.models import PHASES, SUPPORT_MODELS
 from trust_it.tenancy import ALL_ROLES
 
@@ -9,7 +9,7 @@ from trust_it.tenancy import ALL_ROLES
 class MembershipSchema(Schema):
     id = fields.Integer(dump_only=True)
     role = fields.String(required=True, validate=validate.OneOf(ALL_ROLES))
-    school_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
+    school_id = fields.Integer(allow_none=True, load_default=None, validate=ID,
                                metadata={"description": "Null for a trust-wide role."})
     expires_at = UtcDateTime(allow_none=True, load_default=None)
     source = fields.String(dump_only=True)
@@ -51,7 +51,7 @@ class UserUpdateSchema(ChangeSchema):
 
 class UserQuery(Schema):
     q = fields.String(metadata={"description": "Part of the name or email."})
-    school = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+    school = fields.Integer(validate=ID,
                             metadata={"description": "Only members of this school."})
     role = fields.String(validate=validate.OneOf(ALL_ROLES))
     active = fields.Boolean()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from api.auth import api_user
 from api.errors import unprocessable
-from api.fields import ChangeSchema, UtcDateTime
+from api.fields import ID, ChangeSchema, UtcDateTime
 from api.pagination import PageArgs, page_schema, paginate
 from services.desk import permissions
 from services.desk import visits as visit_service
@@ -22,7 +22,6 @@ from trust_it.tenancy import current_scope, scoped_get
 PREFIX = "/visits"
 blp = Blueprint("api_visits", __name__, description="IT visits to schools, planned and done.")
 STATUSES = list(visit_service.STATUSES)
-ID = validate.Range(min=1, max=2**31 - 1)
 
 
 class VisitSchema(Schema):

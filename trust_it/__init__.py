@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from trust_it import logs
 from trust_it.config import PROJECT_ROOT, build_config
 from trust_it.extensions import api, csrf, db, limiter, login_manager, migrate
+from trust_it.ids import MAX_ID
 
 
 def create_app(config_overrides: dict | None = None) -> Flask:
@@ -79,7 +80,7 @@ class BoundedInt(IntegerConverter):
     """Ids in URLs fit the database's integer: a longer number is simply not found (404)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

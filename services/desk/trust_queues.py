@@ -18,6 +18,7 @@ from services.base import utcnow
 from services.desk.models import OPEN_STATUSES, Escalation, Notification, Ticket
 from services.directory.models import School
 from trust_it.extensions import db
+from trust_it.ids import MAX_ID
 
 # The moment a tier-2 ticket is due: its resolution target, else (clock paused, or already
 # breached and stopped) the moment it would go to the IT director. Resolution comes first
@@ -46,7 +47,7 @@ class DueCursor:
     def decode(cls, text: str | None) -> DueCursor | None:
         """None for a missing or malformed cursor: the list starts again from the top."""
         due, _, ident = (text or "").rpartition("_")
-        if not due or not ident.isascii() or not ident.isdigit() or int(ident) > 2**31 - 1:
+        if not due or not ident.isascii() or not ident.isdigit() or int(ident) > MAX_ID:
             return None
         try:
             return cls(None if due == "-" else datetime.fromisoformat(due), int(ident))
