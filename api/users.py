@@ -35,7 +35,7 @@ def visible_users():
     schools = [sid for sid, roles in scope.school_roles.items() if roles & set(SEE_SCHOOL)]
     now = utcnow()
     members = select(Membership.user_id).where(Membership.school_id.in_(schools),
-                                               (Membership.expires_at.is_(None)) | (Membership.expires_at > now))
+                                               Membership.current_at(now))
     return stmt.where(or_(User.id == scope.user_id, User.id.in_(members)))
 
 
@@ -82,7 +82,7 @@ class Users(MethodView):
             like = f"%{args['q'].lower()}%"
             stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.display_name).like(like)))
         now = utcnow()
-        current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
+        current = Membership.current_at(now)
         if args.get("school"):
             stmt = stmt.where(User.id.in_(select(Membership.user_id).where(
                 Membership.school_id == args["school"], Membership.school_id.in_(current_scope().school_ids),

@@ -51,7 +51,7 @@ def people():
     rows = db.session.execute(
         select(User, Membership).join(Membership, Membership.user_id == User.id)
         .where(Membership.school_id == g.school.id,
-               (Membership.expires_at.is_(None)) | (Membership.expires_at > now))
+               Membership.current_at(now))
         .order_by(User.display_name)).all()
     return render_template("schools/people.html", school=g.school, rows=rows)
 

@@ -74,7 +74,7 @@ def scope_for(user) -> Scope:
         memberships = db.session.execute(
             select(Membership).where(
                 Membership.user_id == user.id,
-                (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+                Membership.current_at(now),
             )
         ).scalars().all()
         trust_roles = frozenset(m.role for m in memberships if m.trust_id == user.trust_id and m.school_id is None)

@@ -273,7 +273,7 @@ def _current_school_ids(user: User) -> set[int]:
     now = utcnow()
     return set(db.session.execute(select(Membership.school_id).where(
         Membership.user_id == user.id, Membership.school_id.is_not(None),
-        (Membership.expires_at.is_(None)) | (Membership.expires_at > now))).scalars())
+        Membership.current_at(now))).scalars())
 
 
 def _school_for(sender: str, user: User | None, trust_id: int | None) -> School | str:

@@ -96,13 +96,9 @@ def batched():
 def _people_with_roles(trust_id: int, roles: tuple[str, ...], school_id: int | None = None) -> list[User]:
     now = utcnow()
     member = select(Membership.user_id).where(
-        Membership.role.in_(roles), _membership_current(now),
+        Membership.role.in_(roles), Membership.current_at(now),
         Membership.trust_id == trust_id if school_id is None else Membership.school_id == school_id)
     return list(db.session.execute(select(User).where(User.id.in_(member), User.active.is_(True))).scalars())
-
-
-def _membership_current(now):
-    return (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
 
 
 def _requester_address(ticket: Ticket) -> str | None:
@@ -212,7 +208,7 @@ def load_tier_people(keys, now) -> None:
     rows = db.session.execute(
         select(Membership.trust_id, Membership.school_id, Membership.role, User)
         .join(User, User.id == Membership.user_id)
-        .where(User.active.is_(True), _membership_current(now),
+        .where(User.active.is_(True), Membership.current_at(now),
                Membership.role.in_([role for roles in TIER_ROLES.values() for role in roles]),
                Membership.trust_id.in_(trusts) | Membership.school_id.in_(schools))
         .order_by(User.id)).all()

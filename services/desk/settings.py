@@ -137,7 +137,7 @@ def owner_choices(trust_id: int) -> list[User]:
     central = select(Membership.user_id).where(
         Membership.trust_id == trust_id, Membership.school_id.is_(None),
         Membership.role.in_([r for r in TRUST_ROLES if r != "trustee"]),  # trustees read reports; they own no service
-        (Membership.expires_at.is_(None)) | (Membership.expires_at > now))
+        Membership.current_at(now))
     return list(db.session.execute(select(User).where(User.trust_id == trust_id, User.active.is_(True),
                                                       User.id.in_(central)).order_by(User.display_name)).scalars())
 

@@ -102,7 +102,7 @@ def requester_at(school: School, email: str, *, now=None) -> User:
     like an unknown one, so raising a ticket never reveals, or e-mails, someone elsewhere."""
     now = now or utcnow()
     members = select(Membership.user_id).where(
-        Membership.school_id == school.id, (Membership.expires_at.is_(None)) | (Membership.expires_at > now))
+        Membership.school_id == school.id, Membership.current_at(now))
     user = db.session.execute(select(User).where(
         User.email == normalise_email(email), User.trust_id == school.trust_id, User.active.is_(True),
         User.id.in_(members))).scalar()
@@ -114,7 +114,7 @@ def requester_at(school: School, email: str, *, now=None) -> User:
 def _route_guidance(ticket: Ticket) -> None:
     """"How do I…" goes to the school's educational technologist, else the trust's, not the technicians."""
     now = utcnow()
-    current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
+    current = Membership.current_at(now)
     edtech = db.session.execute(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.role == "edtech", current, User.active.is_(True),
@@ -133,7 +133,7 @@ def workers_of(school: School, now=None):
     or across its trust. Assigning, by page or API, chooses among them."""
     now = now or utcnow()
     works_here = select(Membership.user_id).where(
-        Membership.role.in_(permissions.WORKERS), (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+        Membership.role.in_(permissions.WORKERS), Membership.current_at(now),
         (Membership.school_id == school.id) | (Membership.trust_id == school.trust_id))
     return select(User).where(User.trust_id == school.trust_id, User.active.is_(True), User.id.in_(works_here))
 

@@ -64,7 +64,7 @@ def references(tickets: list[Ticket]) -> str:
 def leaders(school: School) -> list[User]:
     """Who can be named as leading a session: the school's and the trust's educational technologists."""
     now = utcnow()
-    current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
+    current = Membership.current_at(now)
     member = select(Membership.user_id).where(
         Membership.role == "edtech", current,
         (Membership.school_id == school.id) | (Membership.trust_id == school.trust_id))

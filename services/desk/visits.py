@@ -33,7 +33,7 @@ FEED_LIMIT = 1000
 def engineers(school: School) -> list[User]:
     """Who can be named as visiting: the school's technicians and MSP engineers, and the trust's team."""
     now = utcnow()
-    current = (Membership.expires_at.is_(None)) | (Membership.expires_at > now)
+    current = Membership.current_at(now)
     member = select(Membership.user_id).where(
         Membership.role.in_(permissions.VISIT_ENGINEERS), current,
         (Membership.school_id == school.id) | (Membership.trust_id == school.trust_id))

@@ -134,6 +134,11 @@ class Membership(db.Model):
     def is_current(self, now: datetime | None = None) -> bool:
         return self.expires_at is None or self.expires_at > (now or utcnow())
 
+    @classmethod
+    def current_at(cls, now: datetime):
+        """The same rule in SQL: memberships that still grant something at `now`."""
+        return cls.expires_at.is_(None) | (cls.expires_at > now)
+
 
 class SignInRule(db.Model):
     """Maps a Microsoft 365 claim (app role, group, email domain) to a membership."""

@@ -19,7 +19,7 @@ def dashboard():
     now = utcnow()
     # One aggregate query: schools with their count of people holding a current membership.
     people = (select(Membership.school_id, func.count(func.distinct(Membership.user_id)).label("people"))
-              .where((Membership.expires_at.is_(None)) | (Membership.expires_at > now))
+              .where(Membership.current_at(now))
               .group_by(Membership.school_id).subquery())
     rows = db.session.execute(
         select(School, func.coalesce(people.c.people, 0))
