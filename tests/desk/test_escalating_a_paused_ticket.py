@@ -35,7 +35,7 @@ def _saved(app, ticket_id) -> Ticket:
 
 
 def test_escalating_on_the_page_starts_the_clock_for_the_trust_team(app, make, login_as):
-    ticket, _, tech = _waiting_for_the_requester(app, make)
+    ticket, teacher, tech = _waiting_for_the_requester(app, make)
     with time_machine.travel(ESCALATED, tick=False):
         school_tech = login_as(tech)
         before = html.unescape(school_tech.get(f"/s/oak/tickets/{ticket.id}").text)
@@ -57,6 +57,9 @@ def test_escalating_on_the_page_starts_the_clock_for_the_trust_team(app, make, l
         shown = html.unescape(trust_tech.get(f"/s/oak/tickets/{ticket.id}").text)
         assert "due in 7 h" in shown and "paused" not in shown
         assert "it no longer waits for the requester and its clock runs again" in shown
+        # The requester is told where their request went, not how the IT team's clock works.
+        theirs = html.unescape(login_as(teacher).get(f"/s/oak/tickets/{ticket.id}").text)
+        assert "escalated it to" in theirs and "clock" not in theirs
 
 
 def test_escalating_through_the_api_starts_the_clock_for_the_trust_team(app, client, make):
