@@ -17,7 +17,8 @@ Sizes: BENCH_SCHOOLS, BENCH_USERS_PER_SCHOOL, BENCH_YEARS, BENCH_PER_PUPIL, BENC
 (default 20 000 for 150 schools, in proportion for fewer), BENCH_BACKLOG (open tickets of the
 school whose queue is timed, 300), BENCH_REPEAT (requests per page and role), BENCH_SWEEP=0 to
 skip the SLA sweep (the queues then hold the backlog without the sweep's escalations), BENCH_LOAD=0
-to skip the load, BENCH_LOAD_SECONDS, BENCH_LOAD_CONNECTIONS, BENCH_LOAD_WORKERS.
+to skip the load, BENCH_LOAD_SECONDS, BENCH_LOAD_CONNECTIONS, BENCH_LOAD_WORKERS. BENCH_KEEP=1 keeps the database;
+a later BENCH_REUSE=1 run times its pages again without seeding or sweeping it.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, select, text
@@ -41,6 +42,8 @@ OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", 20_000 * SCHOOLS // 150))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", 300))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 30))
 KEEP = os.environ.get("BENCH_KEEP") == "1"
+# Re-time a database an earlier BENCH_KEEP=1 run left, without seeding it again (pages only).
+REUSE = os.environ.get("BENCH_REUSE") == "1"
 PASSWORD = "demo-password-2026"
 DATABASE = "trust_it_bench"  # tests make trust_it_test_<random>: the two never meet
 APP_ROLE = "trust_it_bench_app"
@@ -56,6 +59,8 @@ def owner_url() -> str:
     base = os.environ.get("TRUST_IT_TEST_DATABASE_URL")
     if base:
         url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+        if REUSE:
+            return url.set(database=DATABASE).render_as_string(hide_password=False)
         _admin(url, f'DROP DATABASE IF EXISTS "{DATABASE}"', f'CREATE DATABASE "{DATABASE}"')
         return url.set(database=DATABASE).render_as_string(hide_password=False)
     path = ROOT / "instance" / "bench.db"
@@ -75,7 +80,7 @@ def _admin(url, *statements) -> None:
 
 
 def drop_database(url: str) -> None:
-    if KEEP or os.environ.get("TRUST_IT_BENCH_DATABASE_URL") or not url.startswith("postgresql"):
+    if KEEP or REUSE or os.environ.get("TRUST_IT_BENCH_DATABASE_URL") or not url.startswith("postgresql"):
         return
     _admin(url, f'DROP DATABASE IF EXISTS "{DATABASE}"', f"DROP ROLE IF EXISTS {APP_ROLE}")
 
@@ -265,22 +270,31 @@ def main() -> int:
     postgres = owner.startswith("postgresql")
     results: dict = {"database": make_url(owner).get_backend_name(), "schools": SCHOOLS, "years": YEARS,
                      "per_pupil": PER_PUPIL, "repeat": REPEAT}
+    kept = ROOT / "bench-results" / "people.json"
     try:
         owner_app = make_app(owner)
-        people = seed(owner_app, results)
+        if REUSE:
+            people = json.loads(kept.read_text())
+            people["now"] = datetime.fromisoformat(people["now"])
+            results.update(people.pop("results"))
+        else:
+            people = seed(owner_app, results)
+            kept.parent.mkdir(exist_ok=True)
+            kept.write_text(json.dumps({**people, "results": dict(results)}, default=str))
         apps = {"sqlite": owner_app}  # no roles, no row-level security
         if postgres:
             apps = {"app role": make_app(app_role_url(owner)), "superuser": owner_app}
-        if os.environ.get("BENCH_SWEEP", "1") != "0":
+        if os.environ.get("BENCH_SWEEP", "1") != "0" and not REUSE:
             sweep(apps.get("app role", owner_app), people, results)
-        vacuum(owner)
+        if not REUSE:
+            vacuum(owner)
         people["open_api"] = results["open_tickets"]
         results["load_average_before_pages"] = [round(n, 1) for n in os.getloadavg()]  # the machine is shared
         results["pages"] = time_pages(apps, people)
         if postgres and os.environ.get("BENCH_LOAD", "1") != "0":
             from tests import bench_load
             results["mixed_load"] = bench_load.run(app_role_url(owner), owner, people)
-        if os.environ.get("BENCH_SWEEP", "1") != "0":
+        if os.environ.get("BENCH_SWEEP", "1") != "0" and not REUSE:
             # Last, because it re-arms tickets: 10 000 and 50 alarms due at once, as the app's role,
             # with the e-mails queued on Redis when there is one (one job per batch).
             from tests import bench_sweep
