@@ -8,3 +8,9 @@ class ServiceError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotAllowed(ServiceError):
+    """The person's role does not allow the action: a 403 (page and API alike), not a form to correct.
+
+    Each area's permission rules raise it (or their own subclass of it)."""

@@ -86,6 +86,7 @@ class BoundedInt(IntegerConverter):
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic's autogenerate) sees all tables."""
+    import services.assets.models  # noqa: F401
     import services.audit.models  # noqa: F401
     import services.desk.models  # noqa: F401
     import services.directory.models  # noqa: F401

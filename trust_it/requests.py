@@ -150,6 +150,16 @@ def install(app: Flask) -> None:
     app.register_error_handler(500, _error(500, "Something went wrong",
                                            "The error has been logged. Nothing you entered was half-saved."))
 
+    from services.errors import NotAllowed
+
+    @app.errorhandler(NotAllowed)
+    def _not_allowed(exc):
+        """A permission rule's refusal, wherever a view let it through: a 403 with its sentence."""
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(code=403, status="Forbidden", message=exc.message), 403
+        return render_template("error.html", status=403, title="Not allowed", message=exc.message), 403
+
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)

@@ -116,7 +116,9 @@ class Ticket(SchoolScoped, db.Model):
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requester_email: Mapped[str | None] = mapped_column(String(254))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    asset_id: Mapped[int | None] = mapped_column(Integer)  # linked asset, once the register exists
+    # The device and the room the ticket is about (services/assets), each from the ticket's own school.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("asset_locations.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -145,6 +147,8 @@ class Ticket(SchoolScoped, db.Model):
     assignee = relationship("User", foreign_keys=[assignee_id])
     category = relationship(Category)
     service = relationship(Service)
+    asset = relationship("Asset")
+    location = relationship("Location")
 
     @property
     def reference(self) -> str:

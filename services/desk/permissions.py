@@ -10,6 +10,7 @@ Support tiers: 1 the school's IT people, 2 the trust's service desk and technica
 """
 from __future__ import annotations
 
+from services import errors
 from services.desk.errors import DeskError
 from services.desk.models import TIERS, Ticket
 from trust_it.tenancy import Scope
@@ -39,8 +40,8 @@ VISIT_PLANNERS = ("technician", "msp_engineer", "service_desk", "technical", "it
 VISIT_ENGINEERS = ("technician", "msp_engineer", "service_desk", "technical")
 
 
-class NotAllowed(DeskError):
-    """The person's role does not allow the action: a 403, not a form to correct."""
+class NotAllowed(DeskError, errors.NotAllowed):
+    """The person's role does not allow a desk action: a 403, not a form to correct."""
 
 
 def sees_no_tickets(scope: Scope) -> bool:
