@@ -1,0 +1,107 @@
+"""Finding assets: the one filter every list, count and export of the register shares.
+
+A school's list, the trust-wide list, the API and the exports all build their query here, so
+"laptops out of warranty at Oakwood" means the same rows on a page, in a CSV and through the
+API. Visibility is the tenancy guard's: this only narrows what the person already sees.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from services.assets.lifecycle import add_months
+from services.assets.models import GONE_STATUSES, STATUSES, Asset, Location
+from services.directory.models import User
+
+WARRANTY = {"in": "In warranty", "expiring": "Ends within 90 days", "out": "Out of warranty",
+            "unknown": "Not recorded"}
+REPLACEMENT = {"overdue": "Replacement overdue", "this_year": "Due within a year"}
+
+
+@dataclass
+class AssetFilters:
+    """What a person asked for; empty means "any". `today` is the caller's (never the clock's here)."""
+    today: date
+    q: str = ""                      # tag or serial prefix, model, device name, person, room
+    school_ids: tuple[int, ...] = ()
+    category_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = ()
+    warranty: str = ""               # a key of WARRANTY
+    replacement: str = ""            # a key of REPLACEMENT
+    os: str = ""                     # "Windows", "ChromeOS"…: a prefix of the OS name
+    older_than_years: int | None = None
+    location_id: int | None = None
+    assigned_user_id: int | None = None
+    include_gone: bool = False       # retired, lost/stolen and disposed are hidden unless asked for
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.statuses = tuple(s for s in self.statuses if s in STATUSES)
+        if self.warranty not in WARRANTY:
+            self.warranty = ""
+        if self.replacement not in REPLACEMENT:
+            self.replacement = ""
+        self.q = self.q.strip()[:100]
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def conditions(f: AssetFilters) -> list:
+    where = []
+    if f.school_ids:
+        where.append(Asset.school_id.in_(f.school_ids))
+    if f.category_ids:
+        where.append(Asset.category_id.in_(f.category_ids))
+    if f.statuses:
+        where.append(Asset.status.in_(f.statuses))
+    elif not f.include_gone:
+        where.append(Asset.status.notin_(GONE_STATUSES))
+    if f.warranty == "in":
+        where.append(Asset.warranty_ends_on >= f.today)
+    elif f.warranty == "expiring":
+        where.append(and_(Asset.warranty_ends_on >= f.today, Asset.warranty_ends_on < f.today + timedelta(days=90)))
+    elif f.warranty == "out":
+        where.append(Asset.warranty_ends_on < f.today)
+    elif f.warranty == "unknown":
+        where.append(Asset.warranty_ends_on.is_(None))
+    if f.replacement == "overdue":
+        where.append(Asset.replacement_due_on < f.today)
+    elif f.replacement == "this_year":
+        where.append(and_(Asset.replacement_due_on >= f.today,
+                          Asset.replacement_due_on < add_months(f.today, 12)))
+    if f.os:
+        where.append(Asset.os.ilike(_like_prefix(f.os), escape="\\"))
+    if f.older_than_years:
+        where.append(Asset.purchased_on < add_months(f.today, -12 * f.older_than_years))
+    if f.location_id:
+        where.append(Asset.location_id == f.location_id)
+    if f.assigned_user_id:
+        where.append(Asset.assigned_user_id == f.assigned_user_id)
+    if f.q:
+        where.append(_text_match(f.q))
+    return where
+
+
+def _text_match(q: str):
+    """Tags and serials by prefix (the indexes serve it, upper-case as stored); model, device name,
+    person and room by a part of the word, which only ever narrows a school's or a filter's rows."""
+    prefix = _like_prefix(q.upper())
+    part = "%" + _like_prefix(q)[:-1] + "%"
+    people = select(User.id).where(or_(User.display_name.ilike(part, escape="\\"), User.email.ilike(part, escape="\\")))
+    rooms = select(Location.id).where(Location.name.ilike(part, escape="\\"))
+    return or_(Asset.tag.like(prefix, escape="\\"), Asset.serial.like(prefix, escape="\\"),
+               Asset.model.ilike(part, escape="\\"), Asset.name.ilike(part, escape="\\"),
+               Asset.assigned_user_id.in_(people), Asset.location_id.in_(rooms))
+
+
+def statement(f: AssetFilters) -> Select:
+    """The matching assets, newest tag order last: callers add ordering, keyset and columns."""
+    return select(Asset).where(*conditions(f))
+
+
+def count(f: AssetFilters) -> Select:
+    return select(func.count()).select_from(Asset).where(*conditions(f))
