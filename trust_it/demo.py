@@ -88,8 +88,10 @@ def demo(host, port, no_serve):
 @click.option("--years", default=1.0, show_default=True, type=float, help="Years of service-desk history.")
 @click.option("--tickets-per-pupil", default=1.6, show_default=True, type=float,
               help="Tickets per pupil per year (0 for none). 150 schools × 4 years ≈ 1 million tickets.")
+@click.option("--assets-per-pupil", default=3.0, show_default=True, type=float,
+              help="Devices per pupil in the asset register (0 for none). 150 schools ≈ 300 000 assets.")
 @with_appcontext
-def seed(schools, users_per_school, name, years, tickets_per_pupil):
+def seed(schools, users_per_school, name, years, tickets_per_pupil, assets_per_pupil):
     """Generate a trust of any size with bulk inserts (for benchmarks)."""
     import time
 
@@ -105,8 +107,15 @@ def seed(schools, users_per_school, name, years, tickets_per_pupil):
             started = time.perf_counter()
             count = seed_tickets(trust, years=years, per_pupil=tickets_per_pupil)
             jobs.commit()
-            if db.engine.dialect.name == "postgresql":
-                from sqlalchemy import text
-                db.session.execute(text("ANALYZE"))  # fresh statistics after a bulk load: good plans at once
-                jobs.commit()
             click.echo(f"{count} tickets over {years:g} years in {time.perf_counter() - started:.1f} s.")
+        if assets_per_pupil > 0:
+            from services.assets.generate import seed_assets
+            from services.base import utcnow
+            started = time.perf_counter()
+            count = seed_assets(trust, per_pupil=assets_per_pupil, today=utcnow().date())
+            jobs.commit()
+            click.echo(f"{count} assets in {time.perf_counter() - started:.1f} s.")
+        if db.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+            db.session.execute(text("ANALYZE"))  # fresh statistics after a bulk load: good plans at once
+            jobs.commit()

@@ -107,6 +107,8 @@ def create_demo_trust(today: date | None = None) -> Trust:
     for slug in ("elm-street", "willow-bank", "hazel-grove", "birchfield"):
         people.add_membership(msp, role="msp_engineer", school=by_slug[slug], expires_at=contract_end)
     _demo_desk(trust, by_slug, today)
+    from services.assets.generate import demo_register
+    demo_register(trust, by_slug["oakwood"], today)
     # Sign-in rules an administrator would set up for Microsoft 365.
     for value, role in (("School.Staff", "staff"), ("School.Technician", "technician"),
                         ("Trust.ServiceDesk", "service_desk"), ("Trust.Technical", "technical"),
