@@ -15,7 +15,8 @@ bench-results/latest.json. Figures, not assertions.
 
 Sizes: BENCH_SCHOOLS, BENCH_USERS_PER_SCHOOL, BENCH_YEARS, BENCH_PER_PUPIL, BENCH_OPEN_TICKETS
 (default 20 000 for 150 schools, in proportion for fewer), BENCH_BACKLOG (open tickets of the
-school whose queue is timed, 300), BENCH_REPEAT (requests per page and role), BENCH_SWEEP=0 to
+school whose queue is timed, 300), BENCH_ASSETS_PER_PUPIL (devices per pupil in the register, 3),
+BENCH_REPEAT (requests per page and role), BENCH_SWEEP=0 to
 skip the SLA sweep (the queues then hold the backlog without the sweep's escalations), BENCH_LOAD=0
 to skip the load, BENCH_LOAD_SECONDS, BENCH_LOAD_CONNECTIONS, BENCH_LOAD_WORKERS. BENCH_KEEP=1 keeps the database;
 a later BENCH_REUSE=1 run times its pages again without seeding or sweeping it.
@@ -40,6 +41,7 @@ YEARS = float(os.environ.get("BENCH_YEARS", 1))
 PER_PUPIL = float(os.environ.get("BENCH_PER_PUPIL", 1.6))
 OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", 20_000 * SCHOOLS // 150))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", 300))
+ASSETS_PER_PUPIL = float(os.environ.get("BENCH_ASSETS_PER_PUPIL", 3.0))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 30))
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 # Re-time a database an earlier BENCH_KEEP=1 run left, without seeding it again (pages only).
@@ -124,6 +126,10 @@ def seed(app, results: dict) -> dict:
             now -= timedelta(days=1)
         behind = spread_backlog(trust, OPEN, now=now, worst=BACKLOG)
         db.session.commit()
+        if ASSETS_PER_PUPIL > 0:
+            from services.assets.generate import seed_assets
+            seed_assets(trust, per_pupil=ASSETS_PER_PUPIL, today=now.date())
+            db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
             db.session.commit()
@@ -134,6 +140,8 @@ def seed(app, results: dict) -> dict:
         results["open_tickets"] = count(Ticket.sla_next_check_at.isnot(None))
         results["due_at_sweep"] = count(Ticket.sla_next_check_at <= now)
         results["backlog_school_open"] = count(Ticket.school_id == behind.id, Ticket.sla_next_check_at.isnot(None))
+        from services.assets.models import Asset
+        results["assets"] = db.session.execute(select(func.count()).select_from(Asset)).scalar()
 
         def first(role, school_id=None):
             where = Membership.school_id == school_id if school_id else Membership.trust_id == trust.id
