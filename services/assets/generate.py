@@ -152,8 +152,11 @@ def _flush(rows: list[dict]) -> int:
     if not rows:
         return 0
     n = len(rows)
-    made = db.session.execute(insert(Asset).returning(Asset.id, Asset.school_id, Asset.created_at), rows).all()
-    db.session.execute(insert(AssetEvent), [
+    # Core inserts of the tables: the ORM's bulk insert leaves out None values, so rows with a person
+    # and rows without would go in separate statements, often one row at a time.
+    table = Asset.__table__
+    made = db.session.execute(insert(table).returning(table.c.id, table.c.school_id, table.c.created_at), rows).all()
+    db.session.execute(insert(AssetEvent.__table__), [
         {"asset_id": asset_id, "school_id": school_id, "kind": "created", "actor_id": None, "changes": {},
          "note": "Added to the register", "created_at": created} for asset_id, school_id, created in made])
     rows.clear()
