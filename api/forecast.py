@@ -1,5 +1,7 @@
 """The refresh forecast: devices to replace, their cost, and operating systems leaving support,
 in each of the next five financial years (September to August)."""
+from decimal import Decimal
+
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
@@ -12,7 +14,14 @@ from trust_it.tenancy import current_scope
 
 PREFIX = "/forecast"
 blp = Blueprint("api_forecast", __name__, description="The asset register's refresh forecast.")
-MONEY = {"description": "Pounds sterling, as a decimal string."}
+MONEY = {"description": "Pounds sterling, as a decimal string such as \"1950.00\".", "example": "1950.00"}
+
+
+class Money(fields.String):
+    """An amount as a string with two decimals: exact, as a float would not be."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.2f}"
 
 
 class YearSchema(Schema):
@@ -21,7 +30,7 @@ class YearSchema(Schema):
     starts_on = fields.Date()
     ends_on = fields.Date()
     devices = fields.Integer(metadata={"description": "Devices reaching replacement (overdue ones in the first year)."})
-    cost = fields.Decimal(as_string=True, metadata=MONEY)
+    cost = Money(metadata=MONEY)
     unsupported = fields.Integer(metadata={"description": "Devices whose operating system's updates end that year."})
 
 
@@ -32,8 +41,8 @@ class ReplacementSchema(Schema):
     category = fields.String()
     devices = fields.Integer()
     overdue = fields.Integer(metadata={"description": "Of which already past their replacement date."})
-    unit_cost = fields.Decimal(as_string=True, metadata=MONEY)
-    cost = fields.Decimal(as_string=True, metadata=MONEY)
+    unit_cost = Money(metadata=MONEY)
+    cost = Money(metadata=MONEY)
 
 
 class UnsupportedSchema(Schema):
