@@ -98,13 +98,13 @@ def upgrade():
     op.create_table('assets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('trust_id', sa.Integer(), nullable=False),
-    sa.Column('tag', sa.String(length=40), nullable=False),
-    sa.Column('serial', sa.String(length=100), nullable=True),
+    sa.Column('tag', IDENTIFIER(40), nullable=False),
+    sa.Column('serial', IDENTIFIER(100), nullable=True),
     sa.Column('manufacturer', sa.String(length=100), nullable=False),
     sa.Column('manufacturer_key', sa.String(length=100), nullable=False),
     sa.Column('model', sa.String(length=150), nullable=False),
     sa.Column('model_number', sa.String(length=100), nullable=False),
-    sa.Column('name', sa.String(length=150), nullable=False),
+    sa.Column('name', IDENTIFIER(150), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.Column('os', sa.String(length=60), nullable=False),
     sa.Column('os_version', sa.String(length=60), nullable=False),
@@ -149,8 +149,11 @@ def upgrade():
         batch_op.create_index('ix_assets_school_id_status_category', ['school_id', 'status', 'category_id'], unique=False)
         batch_op.create_index('ix_assets_school_id_tag', ['school_id', 'tag'], unique=False)
         batch_op.create_index('ix_assets_school_id_warranty_ends_on', ['school_id', 'warranty_ends_on'], unique=False)
-        batch_op.create_index('ix_assets_serial_prefix', ['serial'], unique=False, postgresql_ops={'serial': 'text_pattern_ops'})
-        batch_op.create_index('ix_assets_tag_prefix', ['tag'], unique=False, postgresql_ops={'tag': 'text_pattern_ops'})
+        batch_op.create_index('ix_assets_serial_prefix', ['serial'], unique=False)
+        batch_op.create_index('ix_assets_tag_prefix', ['tag'], unique=False)
+        batch_op.create_index('ix_assets_name_prefix', ['name'], unique=False)
+        batch_op.create_index('ix_assets_assigned_user_id', ['assigned_user_id'], unique=False)
+        batch_op.create_index('ix_assets_location_id', ['location_id'], unique=False)
 
     op.create_table('asset_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -195,6 +198,10 @@ def upgrade():
         op.execute(f"CREATE INDEX IF NOT EXISTS ix_tickets_open_tier_due ON tickets "
                    f"(tier, coalesce(resolution_due_at, sla_escalate_at), id) WHERE {OPEN}")
     _protect()
+
+
+def IDENTIFIER(length: int):  # noqa: N802 — as the model's _identifier: byte order on PostgreSQL
+    return sa.String(length=length).with_variant(sa.String(length=length, collation="C"), "postgresql")
 
 
 OPEN = "status IN ('new', 'assigned', 'in_progress', 'awaiting_requester', 'escalated', 'reopened')"
@@ -253,8 +260,11 @@ def downgrade():
 
     op.drop_table('asset_events')
     with op.batch_alter_table('assets', schema=None) as batch_op:
-        batch_op.drop_index('ix_assets_tag_prefix', postgresql_ops={'tag': 'text_pattern_ops'})
-        batch_op.drop_index('ix_assets_serial_prefix', postgresql_ops={'serial': 'text_pattern_ops'})
+        batch_op.drop_index('ix_assets_location_id')
+        batch_op.drop_index('ix_assets_assigned_user_id')
+        batch_op.drop_index('ix_assets_name_prefix')
+        batch_op.drop_index('ix_assets_tag_prefix')
+        batch_op.drop_index('ix_assets_serial_prefix')
         batch_op.drop_index('ix_assets_school_id_warranty_ends_on')
         batch_op.drop_index('ix_assets_school_id_tag')
         batch_op.drop_index('ix_assets_school_id_status_category')

@@ -24,13 +24,14 @@ REPLACEMENT = {"overdue": "Replacement overdue", "this_year": "Due within a year
 class AssetFilters:
     """What a person asked for; empty means "any". `today` is the caller's (never the clock's here)."""
     today: date
-    q: str = ""                      # tag or serial prefix, model, device name, person, room
+    q: str = ""                      # the start of a tag, serial or device name; a person; a room
     school_ids: tuple[int, ...] = ()
     category_ids: tuple[int, ...] = ()
     statuses: tuple[str, ...] = ()
     warranty: str = ""               # a key of WARRANTY
     replacement: str = ""            # a key of REPLACEMENT
     os: str = ""                     # "Windows", "ChromeOS"…: a prefix of the OS name
+    model: str = ""                  # "Latitude", "iPad": a prefix of the model
     older_than_years: int | None = None
     location_id: int | None = None
     assigned_user_id: int | None = None
@@ -75,6 +76,8 @@ def conditions(f: AssetFilters) -> list:
                           Asset.replacement_due_on < add_months(f.today, 12)))
     if f.os:
         where.append(Asset.os.ilike(_like_prefix(f.os), escape="\\"))
+    if f.model:
+        where.append(Asset.model.ilike(_like_prefix(f.model.strip()), escape="\\"))
     if f.older_than_years:
         where.append(Asset.purchased_on < add_months(f.today, -12 * f.older_than_years))
     if f.location_id:
@@ -86,15 +89,20 @@ def conditions(f: AssetFilters) -> list:
     return where
 
 
+def starts_with(column, prefix: str):
+    """`column` begins with `prefix`, as a range the column's index serves (see models._identifier)."""
+    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
 def _text_match(q: str):
-    """Tags and serials by prefix (the indexes serve it, upper-case as stored); model, device name,
-    person and room by a part of the word, which only ever narrows a school's or a filter's rows."""
-    prefix = _like_prefix(q.upper())
+    """Tags, serials and device names by their start (upper-case, as stored; indexed), people and
+    rooms by a part of their name. The model is a filter of its own (`model`), not part of the
+    search: matching inside every model name would read every asset of the trust."""
+    prefix = q.upper()
     part = "%" + _like_prefix(q)[:-1] + "%"
     people = select(User.id).where(or_(User.display_name.ilike(part, escape="\\"), User.email.ilike(part, escape="\\")))
     rooms = select(Location.id).where(Location.name.ilike(part, escape="\\"))
-    return or_(Asset.tag.like(prefix, escape="\\"), Asset.serial.like(prefix, escape="\\"),
-               Asset.model.ilike(part, escape="\\"), Asset.name.ilike(part, escape="\\"),
+    return or_(starts_with(Asset.tag, prefix), starts_with(Asset.serial, prefix), starts_with(Asset.name, prefix),
                Asset.assigned_user_id.in_(people), Asset.location_id.in_(rooms))
 
 
