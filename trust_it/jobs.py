@@ -32,7 +32,8 @@ class Periodic:
 
 
 PERIODIC: dict[str, Periodic] = {}
-PERIODIC_MODULES = ("services.directory.tasks", "services.desk.sweep", "services.desk.notify")
+PERIODIC_MODULES = ("services.directory.tasks", "services.desk.sweep", "services.desk.notify",
+                    "services.assets.intune_jobs")
 
 
 def task_name(task: Callable | str) -> str:
