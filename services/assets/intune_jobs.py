@@ -70,7 +70,7 @@ def request_sync(trust: Trust, tenant: EntraTenant, *, by, now: datetime) -> Non
     log.record("assets.sync_requested", f"Intune sync of tenant {tenant.tenant_id} started by hand",
                actor=by, trust_id=trust.id)
     jobs.enqueue(run_sync, sync.id, by.id if by else None, queue="sync", for_trust=trust.id, after_commit=True,
-                 job_id=f"intune-sync:{sync.id}:{now:%Y%m%d%H%M}", timeout=3600, retries=0)
+                 job_id=f"intune-sync-{sync.id}-{now:%Y%m%d%H%M}", timeout=3600, retries=0)
 
 
 # --- jobs -------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def sync_every_tenant() -> int:
     synced = db.session.execute(select(SyncTenant.id, SyncTenant.trust_id).order_by(SyncTenant.id)).all()
     day = f"{utcnow():%Y%m%d}"
     for sync_id, trust_id in synced:
-        jobs.enqueue(run_sync, sync_id, queue="sync", for_trust=trust_id, job_id=f"intune-sync:{sync_id}:{day}",
+        jobs.enqueue(run_sync, sync_id, queue="sync", for_trust=trust_id, job_id=f"intune-sync-{sync_id}-{day}",
                      timeout=3600, retries=1)
     return len(synced)
 
