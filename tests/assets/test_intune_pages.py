@@ -1,20 +1,17 @@
 """The trust's Intune sync page, "sync now", the sync-runs API, and the job on a real rq worker."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from services.assets.models import Asset, SyncMapping, SyncRun, SyncTenant
 from tests.assets import intune_world
 from tests.assets.intune_world import NOW, TID, run_sync, tenant_row
-from tests.conftest import REDIS_URL, bearer, data
+from tests.conftest import bearer, data
 from tests.fakes.graph import device
+from tests.jobs import test_jobs
+from tests.jobs.test_jobs import _run_worker, needs_redis
 from trust_it import jobs
 
 local_microsoft, microsoft, world = intune_world.local_microsoft, intune_world.microsoft, intune_world.world
+redis_app = test_jobs.redis_app
 
 
 def test_the_technical_team_turns_a_tenant_on_adds_a_rule_and_syncs_now(app, make, microsoft, login_as):
@@ -95,34 +92,20 @@ def test_the_api_lists_the_trusts_runs_a_page_at_a_time(app, world, microsoft, c
     assert client.get("/api/v1/sync-runs/", headers=staff).json["items"] == []  # runs are for IT roles
 
 
-needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TRUST_IT_TEST_REDIS_URL not set")
-
-
-@pytest.fixture
-def redis_app(app):
-    from redis import Redis
-    Redis.from_url(REDIS_URL).flushdb()
-    app.config.update(REDIS_URL=REDIS_URL, JOB_INLINE=False)
-    yield app
-    app.config.update(REDIS_URL=None, JOB_INLINE=True)
-    Redis.from_url(REDIS_URL).flushdb()
-
-
 @needs_redis
-def test_sync_now_is_a_job_a_real_rq_worker_runs(redis_app, world, microsoft, database_url, login_as, make):
+def test_sync_now_is_a_job_a_real_rq_worker_runs(redis_app, world, microsoft, database_url, login_as, make,
+                                                  monkeypatch):
     microsoft.graph.devices[TID] = [device(1), device(2)]
     admin = login_as(make.user(role="technical", trust=world["trust"]))
     assert admin.post(f"/trust/assets/intune/tenants/{tenant_row(redis_app).id}/sync").status_code == 302
     with data(redis_app) as s:
         assert s.execute(select(SyncRun)).first() is None  # queued, not run: a worker takes it
-    env = dict(os.environ, TRUST_IT_DATABASE_URL=database_url, TRUST_IT_REDIS_URL=REDIS_URL,
-               TRUST_IT_INSTANCE_PATH=os.environ.get("TRUST_IT_INSTANCE_PATH", "/tmp"),
-               TRUST_IT_INTUNE_CLIENT_ID=microsoft.entra.client_id,
-               TRUST_IT_INTUNE_CLIENT_SECRET=microsoft.entra.client_secret,
-               TRUST_IT_INTUNE_AUTHORITY_HOST=microsoft.url, TRUST_IT_GRAPH_URL=microsoft.url,
-               REQUESTS_CA_BUNDLE=microsoft.cafile)  # the worker trusts the local server's certificate
-    result = subprocess.run([sys.executable, "-m", "tests.run_cli", "worker", "--burst", "--queues", "sync"],
-                            env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+    for name, value in {"TRUST_IT_INTUNE_CLIENT_ID": microsoft.entra.client_id,
+                        "TRUST_IT_INTUNE_CLIENT_SECRET": microsoft.entra.client_secret,
+                        "TRUST_IT_INTUNE_AUTHORITY_HOST": microsoft.url, "TRUST_IT_GRAPH_URL": microsoft.url,
+                        "REQUESTS_CA_BUNDLE": microsoft.cafile}.items():  # the worker trusts the local server
+        monkeypatch.setenv(name, value)
+    result = _run_worker(database_url, "--queues", "sync")
     assert result.returncode == 0, result.stderr
     with data(redis_app) as s:
         run = s.execute(select(SyncRun)).scalar_one()
