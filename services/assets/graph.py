@@ -54,6 +54,9 @@ class GraphClient:
     # --- the token ---------------------------------------------------------------------------
 
     def _acquire(self) -> str:
+        if not (self.client_id and self._secret):
+            raise GraphError("Intune sync is not configured on this server: it needs TRUST_IT_INTUNE_CLIENT_ID "
+                             "and TRUST_IT_INTUNE_CLIENT_SECRET.")
         # A new msal application each time: its cache would hand back the token Graph just refused.
         known = urlsplit(self.authority).hostname in MICROSOFT_LOGIN_HOSTS
         try:

@@ -40,10 +40,10 @@ def client_for(tenant_id: str) -> GraphClient:
     """A Graph client for one tenant, as configured; tests hand in their own HTTP session and sleeper."""
     cfg = current_app.config
     client_id, secret = credentials()
-    from trust_it.auth.microsoft import http_client
+    # ENTRA_HTTP_CLIENT: the session msal and Graph calls go through (tests: one trusting the local server).
     return GraphClient(tenant_id=tenant_id, client_id=client_id, client_secret=secret,
                        authority_host=cfg["INTUNE_AUTHORITY_HOST"], graph_url=cfg["GRAPH_URL"],
-                       http=http_client(), sleep=cfg.get("INTUNE_SLEEP") or time.sleep)
+                       http=cfg.get("ENTRA_HTTP_CLIENT"), sleep=cfg.get("INTUNE_SLEEP") or time.sleep)
 
 
 # --- runs -------------------------------------------------------------------------------------
