@@ -18,6 +18,10 @@ _ENV = [
     ("ENTRA_CLIENT_ID", "TRUST_IT_ENTRA_CLIENT_ID", None, str),
     ("ENTRA_CLIENT_SECRET", "TRUST_IT_ENTRA_CLIENT_SECRET", None, str),
     ("ENTRA_AUTHORITY", "TRUST_IT_ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations", str),
+    ("INTUNE_CLIENT_ID", "TRUST_IT_INTUNE_CLIENT_ID", None, str),
+    ("INTUNE_CLIENT_SECRET", "TRUST_IT_INTUNE_CLIENT_SECRET", None, str),
+    ("INTUNE_AUTHORITY_HOST", "TRUST_IT_INTUNE_AUTHORITY_HOST", "https://login.microsoftonline.com", str),
+    ("GRAPH_URL", "TRUST_IT_GRAPH_URL", "https://graph.microsoft.com", str),
     ("UPLOAD_DIR", "TRUST_IT_UPLOAD_DIR", None, str),
     ("PROXY_FIX", "TRUST_IT_PROXY_FIX", 0, int),
     ("LOGIN_RATE_LIMIT", "TRUST_IT_LOGIN_RATE_LIMIT", "10 per minute", str),
@@ -58,6 +62,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         },
         "JOB_INLINE": True,
         "ENTRA_HTTP_CLIENT": None,  # tests hand msal a fake identity platform here
+        "INTUNE_SLEEP": None,  # how the Intune sync waits when Graph throttles it; tests do not wait
         "RATELIMIT_HEADERS_ENABLED": True,
     }
     for key, env, default, convert in _ENV:

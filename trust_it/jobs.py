@@ -32,7 +32,8 @@ class Periodic:
 
 
 PERIODIC: dict[str, Periodic] = {}
-PERIODIC_MODULES = ("services.directory.tasks", "services.desk.sweep", "services.desk.notify")
+PERIODIC_MODULES = ("services.directory.tasks", "services.desk.sweep", "services.desk.notify",
+                    "services.assets.intune_jobs")
 
 
 def task_name(task: Callable | str) -> str:
@@ -264,7 +265,8 @@ def tick(now: float | None = None) -> list[str]:
     started = []
     for p in load_periodic().values():
         slot = int(now // p.every)
-        job_id = f"periodic:{p.name}:{slot}"
+        # rq takes only letters, digits, "_" and "-" in a job id.
+        job_id = f"periodic-{p.name.replace('.', '_')}-{slot}"
         if is_inline():
             # No Redis to remember job ids: remember the last slot per database in the process.
             key = (current_app.config["SQLALCHEMY_DATABASE_URI"], p.name)

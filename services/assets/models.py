@@ -212,3 +212,77 @@ class Licence(TrustOrSchoolScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     school = relationship("School")
+
+
+# --- Intune sync (services/assets/intune.py) --------------------------------------------------
+
+SYNC_RULE_KINDS = {"group": "Member of the Entra group", "name_prefix": "Device name starts with",
+                   "user_school": "The primary user's school"}
+SYNC_STATUSES = {"running": "Running", "succeeded": "Completed", "failed": "Failed"}
+
+
+class SyncTenant(db.Model):
+    """A sign-in tenant of the trust whose Intune devices the register takes in.
+
+    Only the choice is stored: the app registration's secret comes from the environment."""
+    __tablename__ = "asset_sync_tenants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id", ondelete="CASCADE"), index=True)
+    entra_tenant_id: Mapped[int] = mapped_column(ForeignKey("entra_tenants.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    entra_tenant = relationship("EntraTenant")
+
+
+class SyncMapping(db.Model):
+    """Where a device new to the register goes: the trust's rules, tried in `position` order.
+
+    Trust settings, not a school's rows: `school_id` is the school a match sends a device to
+    (NULL for "the primary user's school")."""
+    __tablename__ = "asset_sync_mappings"
+    __table_args__ = (Index("ix_asset_sync_mappings_trust_id_position", "trust_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20))  # a key of SYNC_RULE_KINDS
+    value: Mapped[str] = mapped_column(String(200), default="")  # group id or name, or the name prefix
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    school = relationship("School")
+
+    @property
+    def kind_label(self) -> str:
+        return SYNC_RULE_KINDS.get(self.kind, self.kind)
+
+
+class SyncRun(db.Model):
+    """One pull of one tenant's managed devices: when, what it did, and what went wrong."""
+    __tablename__ = "asset_sync_runs"
+    __table_args__ = (Index("ix_asset_sync_runs_trust_id_id", "trust_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id", ondelete="CASCADE"))
+    entra_tenant_id: Mapped[int | None] = mapped_column(ForeignKey("entra_tenants.id", ondelete="SET NULL"))
+    tenant_label: Mapped[str] = mapped_column(String(250), default="")  # kept if the tenant is removed
+    trigger: Mapped[str] = mapped_column(String(20), default="schedule")  # schedule | by_hand
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    devices: Mapped[int] = mapped_column(Integer, default=0)  # managed devices Intune listed
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    unseen: Mapped[int] = mapped_column(Integer, default=0)  # newly marked unseen for 30 days
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # virtual, duplicate or unplaced
+    unplaced: Mapped[int] = mapped_column(Integer, default=0)  # new devices no mapping rule placed
+    error: Mapped[str] = mapped_column(Text, default="")
+    # {"unplaced": [device names], "skipped": [{"device": name, "reason": text}]}, each list capped.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    requested_by = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return SYNC_STATUSES.get(self.status, self.status)
+
+
+# The sync finds a device by its Intune id first (a serial can be blank, or change with a new board).
+Index("ix_assets_trust_id_intune_device_id", Asset.trust_id, Asset.intune_device_id)

@@ -13,6 +13,10 @@ msal built and returns what Microsoft would send back (:meth:`FakeEntra.form_pos
 It checks what Microsoft checks (client credentials, one-time codes bound to
 the redirect URI, PKCE) so that tests notice when the app stops sending them,
 and it can mint deliberately broken ID tokens for the app's own checks.
+
+It also issues app tokens (the client-credentials grant) for Microsoft Graph, which
+``tests.fakes.graph`` checks; there it is served over real HTTPS on 127.0.0.1, so
+``base_url`` names where it answers (and what its discovery document points to).
 """
 
 from __future__ import annotations
@@ -154,6 +158,8 @@ class FakeEntra:
         self.requests: list[FakeRequest] = []
         self.authorize_requests: list[dict] = []  # query of every auth_uri signed in at
         self.http_client = _HttpClient(self)
+        self.base_url = f"https://{HOST}"  # where the endpoints are, in discovery documents
+        self.app_tokens: dict[str, dict] = {}  # client-credentials tokens: {"tenant", "expired"}
 
     # ----- URLs -------------------------------------------------------------
 
@@ -313,7 +319,7 @@ class FakeEntra:
         base = f"{parts.scheme}://{parts.netloc}{parts.path}"
         headers = dict(headers or {})
         self.requests.append(FakeRequest(method, base, query, data, headers))
-        if parts.scheme == "https" and parts.hostname == HOST:
+        if f"{parts.scheme}://{parts.netloc}" in (f"https://{HOST}", self.base_url):
             routes = (
                 ("GET", r"/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration", self._openid_configuration),
                 ("GET", r"/(?P<tenant>[^/]+)/discovery/v2\.0/keys", lambda tenant: _json(200, self.jwks())),
@@ -327,7 +333,7 @@ class FakeEntra:
         return _json(404, {"error": "not_found", "error_description": f"FakeEntra has no route for {method} {base}"})
 
     def _openid_configuration(self, tenant: str) -> FakeResponse:
-        base = f"https://{HOST}/{tenant}"
+        base = f"{self.base_url}/{tenant}"
         if _GUID.match(tenant):
             issuer = f"https://{HOST}/{tenant.lower()}/v2.0"
         elif tenant == "consumers":
@@ -337,7 +343,7 @@ class FakeEntra:
         return _json(200, {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-            "jwks_uri": self.jwks_uri(tenant),
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
             "response_modes_supported": ["query", "fragment", "form_post"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -389,6 +395,8 @@ class FakeEntra:
         if secret != self.client_secret:
             return _oauth_error(401, "invalid_client", 7000215,
                                 "AADSTS7000215: Invalid client secret provided.")
+        if form.get("grant_type") == "client_credentials":
+            return self._app_token(tenant, form)
         if form.get("grant_type") != "authorization_code":
             return _oauth_error(400, "unsupported_grant_type", 70003,
                                 "AADSTS70003: The app requested an unsupported grant type.")
@@ -429,6 +437,31 @@ class FakeEntra:
         if "openid" in grant.scope:
             body["id_token"] = self.mint_id_token(**claims)
         return _json(200, body)
+
+
+    def _app_token(self, tenant: str, form: dict) -> FakeResponse:
+        """An app-only token (no user), as Entra issues for ``https://graph.microsoft.com/.default``."""
+        scopes = form.get("scope", "").split()
+        if not scopes or not all(s.endswith("/.default") for s in scopes if s not in ("openid", "profile",
+                                                                                      "offline_access")):
+            return _oauth_error(400, "invalid_scope", 1002012,
+                                "AADSTS1002012: The provided value for scope is not valid. Client credential "
+                                "flows must have a scope value with /.default suffixed to the resource identifier.")
+        token = "fake-app-token." + secrets.token_urlsafe(24)
+        with self._lock:
+            self.app_tokens[token] = {"tenant": tenant.lower(), "expired": False}
+        return _json(200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
+                           "access_token": token})
+
+    def app_token_tenant(self, token: str) -> str | None:
+        """The tenant an unexpired app token was issued in, or None."""
+        grant = self.app_tokens.get(token)
+        return grant["tenant"] if grant and not grant["expired"] else None
+
+    def expire_app_tokens(self) -> None:
+        with self._lock:
+            for grant in self.app_tokens.values():
+                grant["expired"] = True
 
 
 def _json(status: int, body: dict) -> FakeResponse:

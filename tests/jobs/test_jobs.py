@@ -112,3 +112,12 @@ def test_a_job_failing_in_the_worker_is_visible_and_retried(redis_app, make, dat
     from rq.registry import FailedJobRegistry
     with redis_app.app_context():
         assert len(FailedJobRegistry(queue=Queue("default", connection=jobs.redis_connection()))) == 1
+
+
+@needs_redis
+def test_the_scheduler_tick_queues_every_periodic_task_on_redis(redis_app):
+    with redis_app.app_context():
+        started = jobs.tick(now=1_000_000.0)
+        assert started and all(j.startswith("periodic-") for j in started)
+        from rq.job import Job
+        assert all(Job.exists(j, connection=jobs.redis_connection()) for j in started)

@@ -13,6 +13,7 @@ NOT_SCHOOL_SCOPED = {
     "sla_targets": "the trust's SLA settings; a school's row overrides the trust's",
     "notifications": "the outbox, sent by jobs and shown to trust administrators by trust",
     "audit_events": "the trust's audit log, filtered by trust",
+    "asset_sync_mappings": "the trust's Intune rules, filtered by trust; the school is where a rule sends devices",
 }
 
 
