@@ -29,9 +29,19 @@ def _arrays(model, columns: list[str], rows: list[dict]) -> tuple[str, dict]:
         if isinstance(column.type, JSON):
             values = [None if v is None else json.dumps(v) for v in values]
         # %b: binary, so thousands of strings need no quoting and escaping on the way.
-        casts.append(f"CAST(%(c{n})b AS {column.type.compile(dialect=dialect)}[])")
+        casts.append(f"CAST(%(c{n})b AS {_array_element(column.type, dialect)}[])")
         params[f"c{n}"] = values
     return ", ".join(casts), params
+
+
+def _array_element(type_, dialect) -> str:
+    """The column's type as an array element: no COLLATE (not allowed inside a cast to an array;
+    the column applies its own collation when the value is stored or compared)."""
+    impl = type_.dialect_impl(dialect)  # a variant resolved for this dialect
+    if getattr(impl, "collation", None):
+        impl = impl.copy()
+        impl.collation = None
+    return impl.compile(dialect=dialect)
 
 
 def insert_rows(model, rows: list[dict], returning: tuple[str, ...] = ()) -> list:
