@@ -5,9 +5,9 @@ from api.auth import install as install_auth
 
 
 def register(app, api) -> None:
-    from api import articles, mail, me, schools, tickets, tokens, users, visits
+    from api import articles, asset_export, asset_import, mail, me, schools, tickets, tokens, users, visits
     from trust_it.extensions import csrf
-    for module in (schools, users, me, tokens, tickets, articles, visits, mail):
+    for module in (schools, users, me, tokens, tickets, articles, visits, mail, asset_import, asset_export):
         if not hasattr(module, "blp"):
             continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.

@@ -15,7 +15,7 @@ import io
 import tempfile
 from collections.abc import Iterator
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select, true
 
 from services.assets.csvfile import neutralise
 from services.assets.import_columns import EXPORT_HEADERS
@@ -45,13 +45,12 @@ def _statement(filters: AssetFilters):
 def custom_keys(filters: AssetFilters) -> list[str]:
     """Every custom field key the matching assets use, one column each (asked of the database, so
     the rows themselves are read once)."""
+    matching = select(Asset.custom.label("custom")).where(*conditions(filters)).subquery()
     if db.session.get_bind().dialect.name == "postgresql":
-        keys = func.json_object_keys(Asset.custom)
-        stmt = select(keys.label("key")).where(*conditions(filters)).distinct()
+        stmt = select(func.json_object_keys(matching.c.custom)).distinct()
     else:
-        each = func.json_each(Asset.custom).table_valued("key")
-        stmt = select(each.c.key).select_from(Asset).join(each, literal_column("1") == 1) \
-            .where(*conditions(filters)).distinct()
+        each = func.json_each(matching.c.custom).table_valued("key")
+        stmt = select(each.c.key).select_from(matching).join(each, true()).distinct()
     return sorted(k for k in db.session.execute(stmt).scalars() if k)
 
 
