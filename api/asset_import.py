@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
@@ -21,9 +20,12 @@ PREFIX = "/asset-imports"
 blp = Blueprint("api_asset_imports", __name__, description="Import the asset register from CSV files.")
 
 
-class UploadSchema(Schema):
+class UploadFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                "description": "The CSV file."})
+
+
+class UploadSchema(Schema):
     school_id = fields.Integer(load_default=None, allow_none=True, validate=ID,
                                metadata={"description": "The school the rows go into; leave out for a trust-wide "
                                                         "file whose School column names each row's school."})
@@ -73,10 +75,11 @@ def _may_import(school_id: int | None) -> None:
 @blp.route("/")
 class Imports(MethodView):
     @blp.arguments(UploadSchema, location="form")
+    @blp.arguments(UploadFileSchema, location="files")
     @blp.response(201, ImportRunSchema)
-    def post(self, data):
+    def post(self, data, files):
         """Upload a CSV file: nothing is written; the answer is its preview. Send it as multipart/form-data."""
-        upload = request.files.get("file")
+        upload = files["file"]
         school = None
         if data.get("school_id") is not None:
             school = scoped_get(School, data["school_id"])
@@ -87,9 +90,8 @@ class Imports(MethodView):
             unprocessable(AssetError("Your role may not create categories.", "create_categories"))
         try:
             return importer.upload(trust_id=current_scope().trust_id or api_user().trust_id, school=school,
-                                   filename=upload.filename if upload else "", by=api_user(),
-                                   content=upload.read() if upload else b"", today=date.today(),
-                                   create_categories=data["create_categories"])
+                                   filename=upload.filename or "", by=api_user(), content=upload.read(),
+                                   today=date.today(), create_categories=data["create_categories"])
         except AssetError as exc:
             unprocessable(exc)
 

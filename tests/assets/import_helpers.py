@@ -51,7 +51,7 @@ def assets(app) -> dict[str, Asset]:
     with data(app) as s:
         found = s.execute(select(Asset).order_by(Asset.tag)).scalars().all()
         for a in found:
-            _ = a.category.name, a.assigned_user, a.location
+            _ = a.category.name, a.assigned_user, a.location, a.school
         return {a.tag: a for a in found}
 
 
