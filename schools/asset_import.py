@@ -27,7 +27,7 @@ def _urls():
 @bp.route("/assets/import", methods=["GET", "POST"])
 def asset_import():
     _may_import()
-    return shared.page(school=g.school, export_url=url_for("schools.asset_export", kind="csv"), **_urls())
+    return shared.page(school=g.school, export_url=url_for("schools.asset_export"), **_urls())
 
 
 @bp.route("/assets/import/<int:import_id>", methods=["GET", "POST"])
@@ -44,8 +44,17 @@ def asset_import_status(import_id):
     return shared.status(shared.load_run(import_id, g.school.id))
 
 
-@bp.get("/assets/export.<any(csv, xlsx):kind>")
-def asset_export(kind):
+def _school_export(kind: str):
     permissions.check(permissions.may_read(current_scope(), g.school.id),
                       "Your role may not read this school's register.")
     return shared.export(kind, school_id=g.school.id, name=g.school.slug)
+
+
+@bp.get("/assets/export.csv")
+def asset_export():
+    return _school_export("csv")
+
+
+@bp.get("/assets/export.xlsx")
+def asset_export_xlsx():
+    return _school_export("xlsx")

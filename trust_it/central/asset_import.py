@@ -129,7 +129,7 @@ def _urls():
 @bp.route("/assets/import", methods=["GET", "POST"])
 def asset_import():
     _may_import()
-    return page(school=None, export_url=url_for("central.asset_export", kind="csv"), **_urls())
+    return page(school=None, export_url=url_for("central.asset_export"), **_urls())
 
 
 @bp.route("/assets/import/<int:import_id>", methods=["GET", "POST"])
@@ -146,7 +146,16 @@ def asset_import_status(import_id):
     return status(load_run(import_id, None))
 
 
-@bp.get("/assets/export.<any(csv, xlsx):kind>")
-def asset_export(kind):
+def _trust_export(kind: str):
     permissions.check(permissions.may_read_trust_wide(current_scope()), "Your role may not read the trust's register.")
     return export(kind, school_id=None, name=current_trust().name.lower().replace(" ", "-")[:40])
+
+
+@bp.get("/assets/export.csv")
+def asset_export():
+    return _trust_export("csv")
+
+
+@bp.get("/assets/export.xlsx")
+def asset_export_xlsx():
+    return _trust_export("xlsx")
