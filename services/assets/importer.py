@@ -187,9 +187,11 @@ def make_plan(run: ImportRun, *, today: date) -> Plan:
         return plan
     _decide_date_order(rows, columns, run.date_order, plan)
     context = _context(run)
+    names = {t: table.header[i] for i, t in columns.items()}   # shared by every row: for error messages
+    indexes = {t: i for i, t in columns.items()}
     parsed = []
     for line, cells in rows:
-        values = _read_row(line, cells, columns, table.header, plan)
+        values = _read_row(line, cells, columns, table.header, plan, names, indexes)
         if values is not None:
             parsed.append((line, values))
     del rows
@@ -252,7 +254,8 @@ def _decide_date_order(rows, columns, chosen: str | None, plan: Plan) -> None:
         plan.date_order = chosen
 
 
-def _read_row(line: int, cells: list[str], columns: dict[int, str], header: list[str], plan: Plan) -> dict | None:
+def _read_row(line: int, cells: list[str], columns: dict[int, str], header: list[str], plan: Plan, names: dict,
+              indexes: dict) -> dict | None:
     values: dict = {}
     ok = True
     for i, target in columns.items():
@@ -270,8 +273,8 @@ def _read_row(line: int, cells: list[str], columns: dict[int, str], header: list
         plan.error(line, "", len(header), f"The row has {len(cells)} cells but the header names {len(header)} "
                                           "columns: check for a stray delimiter.")
         ok = False
-    values["_columns"] = {t: header[i] for i, t in columns.items()}
-    values["_index"] = {t: i for i, t in columns.items()}
+    values["_columns"] = names
+    values["_index"] = indexes
     return values if ok else None
 
 
