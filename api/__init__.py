@@ -5,9 +5,24 @@ from api.auth import install as install_auth
 
 
 def register(app, api) -> None:
-    from api import articles, forecast, mail, me, schools, sync_runs, tickets, tokens, transfers, users, visits
+    from api import (
+        articles,
+        asset_export,
+        asset_import,
+        forecast,
+        mail,
+        me,
+        schools,
+        sync_runs,
+        tickets,
+        tokens,
+        transfers,
+        users,
+        visits,
+    )
     from trust_it.extensions import csrf
-    for module in (schools, users, me, tokens, tickets, articles, visits, mail, transfers, forecast, sync_runs):
+    for module in (schools, users, me, tokens, tickets, articles, visits, mail, transfers, forecast, sync_runs,
+                   asset_import, asset_export):
         if not hasattr(module, "blp"):
             continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.

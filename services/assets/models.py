@@ -286,3 +286,32 @@ class SyncRun(db.Model):
 
 # The sync finds a device by its Intune id first (a serial can be blank, or change with a new board).
 Index("ix_assets_trust_id_intune_device_id", Asset.trust_id, Asset.intune_device_id)
+
+
+class ImportRun(TrustOrSchoolScoped, db.Model):
+    """One uploaded register file: its preview, the choices made on it, and the job that writes it.
+
+    `school_id` is the school the file goes into; NULL for a trust-wide file whose rows name their
+    schools. The file itself is kept on the row, so the worker that commits it needs no shared disk
+    and the preview can be read again by anyone who sees the run."""
+    __tablename__ = "asset_import_runs"
+    __table_args__ = (Index("ix_asset_import_runs_trust_id_id", "trust_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(db.LargeBinary, deferred=True)
+    # previewed → queued → running → done | failed
+    status: Mapped[str] = mapped_column(String(12), default="previewed")
+    date_order: Mapped[str | None] = mapped_column(String(3))  # "dmy" or "mdy" when the file's dates need it
+    valid_rows_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    create_categories: Mapped[bool] = mapped_column(Boolean, default=False)
+    preview: Mapped[dict] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    school = relationship("School")
+    actor = relationship("User")
