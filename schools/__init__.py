@@ -36,4 +36,4 @@ def _add_school(endpoint, values):
         values["school"] = g.school.slug
 
 
-from schools import guidance, queue, tickets, views, visits  # noqa: E402,F401
+from schools import assets, guidance, queue, tickets, views, visits  # noqa: E402,F401

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("central", __name__, url_prefix="/trust")
 
-from trust_it.central import audit, dashboard, desk, directory, jobs, knowledge, people, signin  # noqa: E402,F401
+from trust_it.central import assets, audit, dashboard, desk, directory, jobs, knowledge, people, signin  # noqa: E402,F401
