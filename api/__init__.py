@@ -5,9 +5,22 @@ from api.auth import install as install_auth
 
 
 def register(app, api) -> None:
-    from api import articles, mail, me, schools, tickets, tokens, users, visits
+    from api import (
+        articles,
+        assets,
+        assets_licences,
+        assets_locations,
+        mail,
+        me,
+        schools,
+        tickets,
+        tokens,
+        users,
+        visits,
+    )
     from trust_it.extensions import csrf
-    for module in (schools, users, me, tokens, tickets, articles, visits, mail):
+    for module in (schools, users, me, tokens, tickets, articles, visits, mail, assets, assets_locations,
+                   assets_licences):
         if not hasattr(module, "blp"):
             continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.
