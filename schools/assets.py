@@ -99,6 +99,18 @@ def submit(form, action, done_url: str):
     return redirect(done_url)
 
 
+def subject_of(asset_text: str | None, room_text: str | None, school_id: int) -> tuple[Asset | None, Location | None]:
+    """The device (tag or serial) and room (name) a ticket form names, each of the school; DeskError if unknown."""
+    from services.desk.errors import DeskError
+    asset = register.find(school_id, asset_text) if (asset_text or "").strip() else None
+    if (asset_text or "").strip() and asset is None:
+        raise DeskError("No device of this school has that asset tag or serial number.", "asset")
+    room = locations.room_named(school_id, room_text) if (room_text or "").strip() else None
+    if (room_text or "").strip() and room is None:
+        raise DeskError("No room of this school has that name.", "room")
+    return asset, room
+
+
 # --- the list ---------------------------------------------------------------------------------
 
 @bp.get("/assets")

@@ -62,3 +62,12 @@ def with_counts(school_id: int) -> list[tuple[Location, int]]:
             .where(Location.school_id == school_id).group_by(Location.id)
             .order_by(Location.active.desc(), Location.building, Location.name))
     return [(room, n) for room, n in db.session.execute(stmt).all()]
+
+
+def room_named(school_id: int, name: str) -> Location | None:
+    """A room of the school by its name, as typed (any case)."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    return db.session.execute(select(Location).where(Location.school_id == school_id,
+                                                     func.lower(Location.name) == name.lower())).scalars().first()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Date as SqlDate
-from sqlalchemy import and_, cast, func, select, update
+from sqlalchemy import and_, cast, func, or_, select, update
 
 from services.assets import lifecycle
 from services.assets.errors import AssetError
@@ -315,3 +315,12 @@ def recompute_replacement(category: AssetCategory) -> int:
         .values(replacement_due_on=due).execution_options(synchronize_session=False))
     db.session.expire_all()
     return result.rowcount
+
+
+def find(school_id: int, text: str) -> Asset | None:
+    """An asset of the school by its tag or its serial number, as typed on a form (any case, spaces around)."""
+    key = lifecycle.serial_key(text)
+    if not key:
+        return None
+    stmt = select(Asset).where(Asset.school_id == school_id, or_(Asset.tag == key, Asset.serial == key))
+    return db.session.execute(stmt.order_by(Asset.tag != key).limit(1)).scalar_one_or_none()
