@@ -13,7 +13,9 @@ from services.assets.search import REPLACEMENT, WARRANTY
 
 TEXT = {"tag": 40, "serial": 100, "manufacturer": 100, "model": 150, "model_number": 100, "name": 150, "os": 60,
         "os_version": 60, "supplier": 150, "order_number": 100, "wipe_certificate": 120, "notes": 20000}
-MONEY = {"places": 2, "as_string": True, "allow_none": True, "validate": validate.Range(min=0, max=99999999.99)}
+# Pounds and pence as a string ("649.99"); not negative, below £100m (the service checks both, naming the field).
+MONEY = {"places": 2, "as_string": True, "allow_none": True,
+         "metadata": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "Pounds, e.g. \"649.99\"."}}
 
 
 def _asset_fields(required_tag: bool) -> dict:
