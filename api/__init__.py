@@ -9,6 +9,9 @@ def register(app, api) -> None:
         articles,
         asset_export,
         asset_import,
+        assets,
+        assets_licences,
+        assets_locations,
         forecast,
         mail,
         me,
@@ -21,8 +24,8 @@ def register(app, api) -> None:
         visits,
     )
     from trust_it.extensions import csrf
-    for module in (schools, users, me, tokens, tickets, articles, visits, mail, transfers, forecast, sync_runs,
-                   asset_import, asset_export):
+    for module in (schools, users, me, tokens, tickets, articles, visits, mail, assets, assets_locations,
+                   assets_licences, transfers, forecast, sync_runs, asset_import, asset_export):
         if not hasattr(module, "blp"):
             continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.

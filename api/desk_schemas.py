@@ -67,6 +67,8 @@ class TicketSchema(Schema):
                                  metadata={"description": "True while the ticket waits for the requester."})
     sla_breached_at = UtcDateTime(dump_only=True, allow_none=True)
     source = fields.String(dump_only=True, metadata={"description": "web, email or api."})
+    asset_id = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "The device it is about."})
+    location_id = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "The room it is about."})
 
 
 class NamedSchema(Schema):
@@ -109,6 +111,10 @@ class TicketCreateSchema(Schema):
     service_id = fields.Integer(allow_none=True, load_default=None, validate=ID)
     requester_email = fields.Email(metadata={
         "description": "The IT team raising a ticket for someone else: their email address."})
+    asset_id = fields.Integer(allow_none=True, load_default=None, validate=ID, metadata={
+        "description": "The device the ticket is about: an asset of the ticket's school; null for none."})
+    location_id = fields.Integer(allow_none=True, load_default=None, validate=ID, metadata={
+        "description": "The room the ticket is about: a room of the ticket's school; null for none."})
 
 
 class TicketPatchSchema(ChangeSchema):
@@ -119,6 +125,10 @@ class TicketPatchSchema(ChangeSchema):
     category_id = fields.Integer(allow_none=True, validate=ID, metadata={"description": "Null for none."})
     service_id = fields.Integer(allow_none=True, validate=ID,
                                 metadata={"description": "A service of the trust's catalogue; null for none."})
+    asset_id = fields.Integer(allow_none=True, validate=ID, metadata={
+        "description": "The device the ticket is about: an asset of the ticket's school; null for none."})
+    location_id = fields.Integer(allow_none=True, validate=ID, metadata={
+        "description": "The room the ticket is about: a room of the ticket's school; null for none."})
 
 
 class AttachmentSchema(Schema):

@@ -25,6 +25,7 @@ from api.desk_schemas import (
 )
 from api.errors import unprocessable
 from api.pagination import PageArgs, page_schema, paginate, paginate_ids_first
+from services.assets.models import Asset, Location
 from services.desk import escalation as escalations
 from services.desk import permissions
 from services.desk import tickets as desk
@@ -135,6 +136,16 @@ def _from_catalogue(model, ident, field):
     return obj
 
 
+def _of_register(model, ident, field):
+    """An asset or room the caller sees (services/assets); the service checks it is of the ticket's school."""
+    if ident is None:
+        return None
+    obj = scoped_get(model, ident)
+    if obj is None:
+        raise DeskError("Choose from the register of the ticket's school.", field)
+    return obj
+
+
 def _requester_for(data, school, worker):
     email = data.get("requester_email")
     if not email:
@@ -183,7 +194,9 @@ class Tickets(MethodView):
                 school, requester=requester, requester_email=requester_email, title=data["title"],
                 description=data["description"], kind=data["kind"], impact=data["impact"],
                 urgency=data["urgency"], category=_from_catalogue(Category, data["category_id"], "category_id"),
-                service=_from_catalogue(Service, data["service_id"], "service_id"), source="api", by=api_user())
+                service=_from_catalogue(Service, data["service_id"], "service_id"), source="api", by=api_user(),
+                asset=_of_register(Asset, data["asset_id"], "asset_id"),
+                location=_of_register(Location, data["location_id"], "location_id"))
         except DeskError as exc:
             unprocessable(exc)
 
@@ -216,6 +229,11 @@ class TicketById(MethodView):
                         ticket, by=me,
                         category=_from_catalogue(Category, data.get("category_id", ticket.category_id), "category_id"),
                         service=_from_catalogue(Service, data.get("service_id", ticket.service_id), "service_id"))
+                if "asset_id" in data or "location_id" in data:
+                    desk.set_subject(ticket, by=me,
+                                     asset=_of_register(Asset, data.get("asset_id", ticket.asset_id), "asset_id"),
+                                     location=_of_register(Location, data.get("location_id", ticket.location_id),
+                                                           "location_id"))
                 if "assignee_id" in data:
                     permissions.check_assign(current_scope(), ticket)
                     desk.assign(ticket, _assignable(ticket, data["assignee_id"]), by=me)

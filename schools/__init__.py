@@ -36,4 +36,14 @@ def _add_school(endpoint, values):
         values["school"] = g.school.slug
 
 
-from schools import asset_forecast, asset_import, asset_transfers, guidance, queue, tickets, views, visits  # noqa: E402,F401
+from schools import (  # noqa: E402,F401
+    asset_forecast,
+    asset_import,
+    asset_transfers,
+    assets,
+    guidance,
+    queue,
+    tickets,
+    views,
+    visits,
+)

@@ -27,6 +27,17 @@ class NewTicketForm(FlaskForm):
     category_id = SelectField("Category", choices=[], validators=[Optional()],
                               description="Optional: it helps the right person pick it up.")
     attachments = MultipleFileField("Attach files", description=ATTACH_HINT)
+    asset = StringField("Which device?", validators=[Optional(), Length(max=100)],
+                        description="Optional: the asset tag on its label, or its serial number.")
+    room = StringField("Which room?", validators=[Optional(), Length(max=120)], description="Optional.",
+                       render_kw={"list": "school-rooms"})
+
+
+class SubjectForm(FlaskForm):
+    """The device and the room a ticket is about, from the school's register."""
+    asset = StringField("Device", validators=[Optional(), Length(max=100)],
+                        description="Asset tag or serial number; leave empty for none.")
+    room = StringField("Room", validators=[Optional(), Length(max=120)], render_kw={"list": "school-rooms"})
 
 
 class ReplyForm(FlaskForm):

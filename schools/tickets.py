@@ -18,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from schools import bp
+from schools.assets import subject_of
 from schools.forms import (
     AssignForm,
     ClassifyForm,
@@ -29,7 +30,9 @@ from schools.forms import (
     ReopenForm,
     ReplyForm,
     StatusForm,
+    SubjectForm,
 )
+from services.assets import locations
 from services.base import utcnow
 from services.desk import attachments as files
 from services.desk import catalogue, escalation, knowledge, permissions, queues, sla, tickets
@@ -136,7 +139,7 @@ def chosen_user(value: str) -> User | None:
 
 NAV = (("schools.home", "Overview"), ("schools.ticket_new", "Raise a request"), ("schools.my_tickets", "My requests"),
        ("schools.queue", "Queue"), ("schools.guidance", "Guidance"), ("schools.training_list", "Training"),
-       ("schools.visits", "Visits"))
+       ("schools.visits", "Visits"), ("schools.assets", "Assets"))
 
 
 @bp.app_context_processor
@@ -168,6 +171,8 @@ def ticket_new():
     query = (request.args.get("q") or "").strip()[:200]
     if request.method == "GET" and request.args.get("kind") in KINDS:
         form.kind.data = request.args["kind"]  # "Ask how to…" from a guidance page
+    if request.method == "GET" and request.args.get("asset"):
+        form.asset.data = request.args["asset"][:100]  # "Raise a ticket about this device" from an asset
     if form.validate_on_submit():
         try:
             ticket = _raise(form)
@@ -178,16 +183,18 @@ def ticket_new():
             return redirect(url_for(".ticket", ticket_id=ticket.id))
     articles = knowledge.search(query, g.school.id) if query else []
     return render_template("schools/tickets/new.html", school=g.school, form=form, query=query,
-                           articles=articles, guidance_url=_guidance_url), 422 if form.errors else 200
+                           articles=articles, guidance_url=_guidance_url,
+                           rooms=locations.rooms_of(g.school.id)), 422 if form.errors else 200
 
 
 def _raise(form: NewTicketForm) -> Ticket:
     uploads = files.check_uploads(form.attachments.data)  # refuse before anything is saved
     category = db.session.get(Category, int(form.category_id.data)) if form.category_id.data else None
+    asset, room = subject_of(form.asset.data, form.room.data, g.school.id)
     ticket = tickets.create_ticket(g.school, requester=current_user, title=form.title.data,
                                    description=form.description.data or "", kind=form.kind.data,
                                    impact=form.impact.data, urgency=form.urgency.data, category=category,
-                                   source="web")
+                                   source="web", asset=asset, location=room)
     created = db.session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                                            TicketEvent.kind == "created")).scalar_one()
     for upload in uploads:
@@ -248,6 +255,8 @@ def _forms(ticket: Ticket, given: dict) -> dict:
         "handback": HandBackForm(prefix="handback"),
         "reopen": ReopenForm(prefix="reopen"),
         "confirm": ConfirmForm(prefix="confirm"),
+        "subject": SubjectForm(prefix="subject", asset=ticket.asset.tag if ticket.asset else "",
+                               room=ticket.location.name if ticket.location else ""),
     }
     forms.update(given)
     allowed = [(s, STATUSES[s]) for s in STATUSES if s in tickets.ALLOWED.get(ticket.status, ()) and s != "escalated"]
@@ -280,7 +289,7 @@ def _ticket_page(ticket: Ticket, code: int = 200, **given):
         sla_panel=sla_panel, status_tag=status_tag, priority_tag=priority_tag, KINDS=KINDS, STATUSES=STATUSES,
         TIERS=TIERS, IMPACTS=IMPACTS, URGENCIES=URGENCIES, DECISIONS=DECISIONS,
         DECISION_KINDS=escalation.DECISION_KINDS, TIER_PHRASES=TIER_PHRASES, guidance_url=_guidance_url,
-        answer_url=_answer_url(ticket)), code
+        answer_url=_answer_url(ticket), rooms=locations.rooms_of(ticket.school_id) if can_act() else []), code
 
 
 def _answer_url(ticket: Ticket) -> str | None:
@@ -397,6 +406,17 @@ def ticket_classify(ticket_id):
                          service=_from_catalogue(Service, form.service_id.data), by=current_user)
         return f"{ticket.reference} classified."
     return _act(ticket_id, "classify", ClassifyForm(prefix="classify"), classify)
+
+
+@bp.post("/tickets/<int:ticket_id>/subject")
+@requires_school_role(*permissions.WORKERS)
+def ticket_subject(ticket_id):
+    def name(ticket, form):
+        asset, room = subject_of(form.asset.data, form.room.data, ticket.school_id)
+        tickets.set_subject(ticket, asset=asset, location=room, by=current_user)
+        where = f", in {room.name}" if room else ""
+        return f"{ticket.reference} is about {asset.tag if asset else 'no device'}{where}."
+    return _act(ticket_id, "subject", SubjectForm(prefix="subject"), name)
 
 
 @bp.post("/tickets/<int:ticket_id>/escalate")

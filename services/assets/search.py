@@ -102,7 +102,10 @@ def _text_match(q: str):
     part = "%" + _like_prefix(q)[:-1] + "%"
     people = select(User.id).where(or_(User.display_name.ilike(part, escape="\\"), User.email.ilike(part, escape="\\")))
     rooms = select(Location.id).where(Location.name.ilike(part, escape="\\"))
-    return or_(starts_with(Asset.tag, prefix), starts_with(Asset.serial, prefix), starts_with(Asset.name, prefix),
+    # Device names keep the case they were given (Intune's, or typed): as typed, or upper-case.
+    names = {q, prefix}
+    return or_(starts_with(Asset.tag, prefix), starts_with(Asset.serial, prefix),
+               *(starts_with(Asset.name, name) for name in names),
                Asset.assigned_user_id.in_(people), Asset.location_id.in_(rooms))
 
 

@@ -58,7 +58,7 @@ def _check_choice(value, allowed, field, message):
 def create_ticket(school: School, *, requester: User | None, title: str, description: str = "",
                   kind: str = "incident", impact: int = 3, urgency: int = 3, category: Category | None = None,
                   service: Service | None = None, source: str = "web", requester_email: str | None = None,
-                  by: User | None = None, message_id: str | None = None, now=None) -> Ticket:
+                  by: User | None = None, message_id: str | None = None, now=None, asset=None, location=None) -> Ticket:
     title = " ".join((title or "").split())
     if not title:
         raise DeskError("Say in a few words what is wrong or what you need.", "title")
@@ -71,6 +71,7 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
     for obj, field in ((category, "category_id"), (service, "service_id")):
         if obj is not None and obj.trust_id != school.trust_id:
             raise DeskError("Choose from this trust's list.", field)
+    _check_subject(school.id, asset, location)
     now = now or utcnow()
     ticket = Ticket(school_id=school.id, number=_next_number(school), kind=kind, title=title,
                     description=(description or "").strip(), impact=impact, urgency=urgency,
@@ -78,7 +79,8 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
                     requester_id=requester.id if requester else None,
                     requester_email=None if requester else requester_email,
                     category_id=category.id if category else None,
-                    service_id=service.id if service else None, created_at=now, updated_at=now, message_id=message_id)
+                    service_id=service.id if service else None, created_at=now, updated_at=now, message_id=message_id,
+                    asset_id=asset.id if asset else None, location_id=location.id if location else None)
     db.session.add(ticket)
     db.session.flush()
     ticket.school = school
@@ -87,7 +89,7 @@ def create_ticket(school: School, *, requester: User | None, title: str, descrip
         ticket.message_id = f"<ticket-{ticket.id}.{school.ticket_prefix.lower()}@{domain}>"
     sla.start(ticket, now, sla.calendar_for(school.id, now=now))
     event(ticket, "created", actor=by or requester, body=ticket.description, source=source,
-          priority=ticket.priority, ticket_kind=kind)
+          priority=ticket.priority, ticket_kind=kind, **_subject_data(asset, location))
     if kind == "guidance":
         _route_guidance(ticket)
     notify.ticket_created(ticket)
@@ -245,6 +247,28 @@ def classify(ticket: Ticket, *, category: Category | None, service: Service | No
     ticket.category, ticket.service = category, service
     event(ticket, "classified", actor=by, public=False, category=category.name if category else None,
           service=service.name if service else None)
+
+
+def _check_subject(school_id: int, asset, location) -> None:
+    for obj, field in ((asset, "asset_id"), (location, "location_id")):
+        if obj is not None and obj.school_id != school_id:
+            raise DeskError("Choose from the register of the ticket's school.", field)
+
+
+def _subject_data(asset, location) -> dict:
+    return {k: v for k, v in (("asset", asset.tag if asset else None), ("room", location.name if location else None))
+            if v}
+
+
+def set_subject(ticket: Ticket, *, asset, location, by: User | None) -> None:
+    """The device (services/assets Asset) and the room the ticket is about, each of the ticket's school; None clears."""
+    _check_subject(ticket.school_id, asset, location)
+    new = (asset.id if asset else None, location.id if location else None)
+    if new == (ticket.asset_id, ticket.location_id):
+        return
+    ticket.asset_id, ticket.location_id = new
+    ticket.asset, ticket.location = asset, location
+    event(ticket, "subject", actor=by, public=False, **_subject_data(asset, location))
 
 
 def confirm_resolution(ticket: Ticket, *, by: User) -> None:

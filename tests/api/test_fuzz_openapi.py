@@ -44,12 +44,23 @@ def _seed(app, make):
         start = utcnow() + timedelta(days=2)
         visits.plan_visit(s.get(School, oak.id), engineer=s.get(User, desk.id), starts_at=start,
                           ends_at=start + timedelta(hours=2), notes="", by=s.get(User, desk.id))
+        _seed_register(s.get(School, oak.id), start)
     return desk, staff, tickets
+
+
+def _seed_register(school, now):
+    from services.assets import categories, licences, locations, register
+    laptop = categories.ensure_defaults(school.trust_id)[0]
+    room = locations.create_location(school, name="Science block S12")
+    register.create_asset(school, {"tag": "OAK-0001", "category_id": laptop.id, "location_id": room.id}, by=None,
+                          now=now)
+    licences.create_licence(school.trust_id, school, {"product": "Adobe Express", "seats": 5}, now=now)
 
 
 def _seeded_ids(app, staff, tickets) -> dict:
     """Path parameters that name real rows, so responses with data are checked too, not only 404s.
     The person, membership and token are ones the fuzz may change or delete without locking itself out."""
+    from services.assets.models import Asset, Licence, Location
     from services.desk.models import Visit
     from services.directory.models import ApiToken, Membership
     with data(app) as s:
@@ -58,13 +69,16 @@ def _seeded_ids(app, staff, tickets) -> dict:
 
         return {"ticket_id": tickets[0].id, "school_id": tickets[0].school_id, "user_id": staff.id,
                 "membership_id": first(Membership, Membership.user_id == staff.id), "article_id": first(Article),
-                "visit_id": first(Visit), "token_id": first(ApiToken)}
+                "visit_id": first(Visit), "token_id": first(ApiToken), "asset_id": first(Asset),
+                "location_id": first(Location), "licence_id": first(Licence)}
 
 
 ANSWERED_WITH_DATA = {"GET /api/v1/tickets/{ticket_id}", "GET /api/v1/tickets/{ticket_id}/comments",
                       "GET /api/v1/tickets/{ticket_id}/escalations", "GET /api/v1/schools/{school_id}",
                       "GET /api/v1/users/{user_id}", "GET /api/v1/articles/{article_id}",
-                      "GET /api/v1/visits/{visit_id}", "GET /api/v1/me/", "GET /api/v1/tickets/"}
+                      "GET /api/v1/visits/{visit_id}", "GET /api/v1/me/", "GET /api/v1/tickets/",
+                      "GET /api/v1/assets/{asset_id}", "GET /api/v1/locations/{location_id}",
+                      "GET /api/v1/licences/{licence_id}"}
 ORDER = {"get": 0, "post": 1, "patch": 2, "delete": 3}  # reads first, deletions last
 
 

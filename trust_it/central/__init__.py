@@ -8,6 +8,7 @@ from trust_it.central import (  # noqa: E402,F401
     asset_import,
     asset_sync,
     asset_transfers,
+    assets,
     audit,
     dashboard,
     desk,
