@@ -19,7 +19,8 @@ school whose queue is timed, 300), BENCH_ASSETS_PER_PUPIL (devices per pupil in 
 BENCH_REPEAT (requests per page and role), BENCH_SWEEP=0 to
 skip the SLA sweep (the queues then hold the backlog without the sweep's escalations), BENCH_LOAD=0
 to skip the load, BENCH_LOAD_SECONDS, BENCH_LOAD_CONNECTIONS, BENCH_LOAD_WORKERS. BENCH_KEEP=1 keeps the database;
-a later BENCH_REUSE=1 run times its pages again without seeding or sweeping it.
+a later BENCH_REUSE=1 run times its pages again without seeding or sweeping it. BENCH_ASSET_FILES=0
+skips the register's import (BENCH_IMPORT_ROWS, 100 000) and export.
 """
 from __future__ import annotations
 
@@ -219,6 +220,20 @@ def api_cursor(app, people: dict, page: int, limit: int = 50) -> str | None:
     return encode(after) if after else None
 
 
+def asset_probes(app, people: dict) -> dict:
+    """What the register's timed searches look for: a real serial's start, the laptops' category."""
+    from services.assets.models import Asset, AssetCategory
+    from trust_it.extensions import db
+    from trust_it.tenancy import unscoped
+    with app.app_context(), unscoped():
+        serial = db.session.execute(select(Asset.serial).where(Asset.trust_id == people["trust_id"])
+                                    .order_by(Asset.id).offset(12_345).limit(1)).scalar()
+        laptops = db.session.execute(select(AssetCategory.id).where(
+            AssetCategory.trust_id == people["trust_id"], AssetCategory.name == "Laptop")).scalar()
+        db.session.remove()
+    return {"serial_prefix": (serial or "X")[:6], "laptops": laptops}
+
+
 def time_pages(apps: dict, people: dict) -> dict:
     """Each page as each role in alternating rounds, so both see the same machine at the same moment."""
     deepest = max(2, min(200, people["open_api"] // 50))
@@ -236,6 +251,15 @@ def time_pages(apps: dict, people: dict) -> dict:
             "technical", f"/api/v1/tickets/?open=true&limit=50&cursor={cursors[deepest]}"),
         "API all tickets, page 1": ("technical", "/api/v1/tickets/?limit=50"),
     }
+    if people.get("laptops"):  # the asset register, when the bench seeded one
+        pages.update({
+            "school assets, first page": ("technician", f"/s/{people['slug']}/assets"),
+            "trust-wide assets, first page": ("technical", "/trust/assets"),
+            "trust-wide asset search, serial prefix": ("technical", f"/trust/assets?q={people['serial_prefix']}"),
+            "trust-wide assets, laptops out of warranty": (
+                "technical", f"/trust/assets?category={people['laptops']}&warranty=out"),
+            "API assets, serial prefix": ("technical", f"/api/v1/assets/?q={people['serial_prefix']}&limit=50"),
+        })
     clients, timers = {}, {}
     for who, app in apps.items():
         from trust_it.extensions import db
@@ -297,11 +321,18 @@ def main() -> int:
         if not REUSE:
             vacuum(owner)
         people["open_api"] = results["open_tickets"]
+        people.update(asset_probes(owner_app, people))
         results["load_average_before_pages"] = [round(n, 1) for n in os.getloadavg()]  # the machine is shared
         results["pages"] = time_pages(apps, people)
         if postgres and os.environ.get("BENCH_LOAD", "1") != "0":
             from tests import bench_load
             results["mixed_load"] = bench_load.run(app_role_url(owner), owner, people)
+        if results.get("assets") and os.environ.get("BENCH_ASSET_FILES", "1") != "0":
+            # The register's files as the app's role: 100 000 rows in, every asset out (CSV and XLSX).
+            from tests import bench_assets_import
+            results["asset_files"] = bench_assets_import.run(apps.get("app role", owner_app),
+                                                             rows=int(os.environ.get("BENCH_IMPORT_ROWS", 100_000)))
+            print("asset files", json.dumps(results["asset_files"]), flush=True)
         if os.environ.get("BENCH_SWEEP", "1") != "0" and not REUSE:
             # Last, because it re-arms tickets: 10 000 and 50 alarms due at once, as the app's role,
             # with the e-mails queued on Redis when there is one (one job per batch).

@@ -55,12 +55,15 @@ def _seed_register(school, now):
     register.create_asset(school, {"tag": "OAK-0001", "category_id": laptop.id, "location_id": room.id}, by=None,
                           now=now)
     licences.create_licence(school.trust_id, school, {"product": "Adobe Express", "seats": 5}, now=now)
+    from services.assets import importer  # an import run waiting at its preview, for /asset-imports/{import_id}
+    importer.upload(trust_id=school.trust_id, school=school, filename="register.csv",
+                    content=b"Asset Tag,Category\r\nOAK-0002,Laptop\r\n", by=None, today=now.date())
 
 
 def _seeded_ids(app, staff, tickets) -> dict:
     """Path parameters that name real rows, so responses with data are checked too, not only 404s.
     The person, membership and token are ones the fuzz may change or delete without locking itself out."""
-    from services.assets.models import Asset, Licence, Location
+    from services.assets.models import Asset, ImportRun, Licence, Location
     from services.desk.models import Visit
     from services.directory.models import ApiToken, Membership
     with data(app) as s:
@@ -70,7 +73,7 @@ def _seeded_ids(app, staff, tickets) -> dict:
         return {"ticket_id": tickets[0].id, "school_id": tickets[0].school_id, "user_id": staff.id,
                 "membership_id": first(Membership, Membership.user_id == staff.id), "article_id": first(Article),
                 "visit_id": first(Visit), "token_id": first(ApiToken), "asset_id": first(Asset),
-                "location_id": first(Location), "licence_id": first(Licence)}
+                "location_id": first(Location), "licence_id": first(Licence), "import_id": first(ImportRun)}
 
 
 ANSWERED_WITH_DATA = {"GET /api/v1/tickets/{ticket_id}", "GET /api/v1/tickets/{ticket_id}/comments",
