@@ -32,10 +32,24 @@ class Layout:
     column_gap: float = 0.0
     row_gap: float = 0.0
     school_name: bool = True   # the smallest labels have room for the tag and the QR code only
+    tag_pt: float = 12         # the tag's type size, as large as a usual tag (OAK-00123) fits beside the QR code
+
+    PADDING = 1.5              # mm inside each label's edge, and between the QR code and the words
 
     @property
     def per_sheet(self) -> int:
         return self.columns * self.rows
+
+    @property
+    def qr_size(self) -> float:
+        """The QR code's side in mm: the label's height, unless that leaves the words too little width."""
+        return round(min(self.label_height - 2 * self.PADDING, self.label_width * 0.45), 2)
+
+    @property
+    def tag_chars(self) -> int:
+        """How many characters of the tag fit on one line; a longer tag wraps (bold glyphs ~0.7 em, 1 pt 0.353 mm)."""
+        words_width = self.label_width - 3 * self.PADDING - self.qr_size
+        return int(words_width / (0.7 * self.tag_pt * 0.353))
 
     def position(self, index: int) -> tuple[float, float]:
         """Where the `index`-th label of a sheet sits: (left, top) in mm from the page's corner."""
@@ -49,9 +63,9 @@ LAYOUTS = {layout.key: layout for layout in (
     Layout("l7160", "Avery L7160: 21 a sheet, 63.5 × 38.1 mm", 210, 297, 63.5, 38.1, 3, 7,
            top=15.15, left=7.25, column_gap=2.5),
     Layout("l7163", "Avery L7163: 14 a sheet, 99.1 × 38.1 mm", 210, 297, 99.1, 38.1, 2, 7,
-           top=15.15, left=4.65, column_gap=2.5),
+           top=15.15, left=4.65, column_gap=2.5, tag_pt=16),
     Layout("l7651", "Avery L7651: 65 a sheet, 38.1 × 21.2 mm (tag and QR code only)", 210, 297, 38.1, 21.2, 5, 13,
-           top=10.7, left=4.75, column_gap=2.5, school_name=False),
+           top=10.7, left=4.75, column_gap=2.5, school_name=False, tag_pt=7),
     Layout("single", "One label, 62 × 29 mm (Brother or Dymo roll)", 62, 29, 62, 29, 1, 1),
 )}
 DEFAULT_LAYOUT = "l7160"
@@ -105,6 +119,9 @@ def sheets(labels: list[Label], layout: Layout) -> list[list[Placed]]:
 
 def pdf(html: str) -> bytes:
     """The rendered sheet as a PDF. WeasyPrint is imported here: only label runs need pango."""
+    import logging
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # seven INFO lines a sheet otherwise
+
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
     # A sheet is self-contained (its QR codes are data URIs): nothing is fetched from anywhere else.
