@@ -68,19 +68,30 @@ def test_sheets_place_labels_row_by_row_on_avery_geometry():
         assert right + layout.label_width <= layout.page_width and bottom + layout.label_height <= layout.page_height
 
 
-def test_the_qr_code_encodes_the_asset_page_address(app, reg):
+def _label(app, asset_id, host) -> labels.Label:
+    """The label the pages make for an asset, in a request to `host`."""
+    from services.assets.models import Asset
     from trust_it.central.asset_labels import label_of
+    from trust_it.extensions import db
+    from trust_it.tenancy import unscoped
+    with app.test_request_context("/", base_url=host), unscoped():
+        return label_of(db.session.get(Asset, asset_id))
+
+
+def test_the_qr_code_encodes_the_asset_page_address(app, reg):
     asset = reg.assets["oak_panel"]
-    with app.test_request_context("/", base_url="https://it.oakvalley.org.uk"):
-        from services.assets.models import Asset
-        from trust_it.extensions import db
-        from trust_it.tenancy import unscoped
-        with unscoped():
-            label = label_of(db.session.get(Asset, asset.id))
+    label = _label(app, asset.id, "https://it.oakvalley.org.uk")
     expected_url = f"https://it.oakvalley.org.uk/s/oak/assets/{asset.id}"
     assert label.url == expected_url and label.tag == "OAK-0002" and label.school == "Oakwood Academy"
     assert label.qr.matrix == segno.make_qr(expected_url, error="m").matrix
     assert label.qr_image() == segno.make_qr(expected_url, error="m").svg_data_uri(border=2, scale=4)
+
+
+def test_labels_carry_the_public_address_when_one_is_set(app, reg, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://it.oakvalley.org.uk/")
+    asset = reg.assets["oak_panel"]
+    label = _label(app, asset.id, "http://10.0.0.5:8000")   # printed from inside the school's network
+    assert label.url == f"https://it.oakvalley.org.uk/s/oak/assets/{asset.id}"
 
 
 def test_the_sheet_carries_each_labels_qr_code(app, reg, login_as):

@@ -70,6 +70,15 @@ def test_a_technician_scans_a_label_signs_in_and_updates_the_device(live_server,
     assert_accessible(phone)
     assert_no_sideways_scrolling(phone)
 
+    # The list offers labels for what it shows; the choice page works on the phone too.
+    phone.goto(f"{live_server}/s/oak/assets?status=in_repair")
+    assert_no_sideways_scrolling(phone)
+    phone.get_by_role("link", name="Print labels").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Print asset labels")
+    expect(phone.locator(".lede")).to_contain_text("1 asset matches")
+    assert_accessible(phone)
+    assert_no_sideways_scrolling(phone)
+
 
 def test_a_technician_imports_a_file_and_watches_it_finish(live_server, desktop, app, reg, tmp_path):  # noqa: F811
     page = desktop

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import Response, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from services.assets import labels, listing, permissions, search, search_args
 from services.assets.errors import AssetError
@@ -25,8 +25,13 @@ from trust_it.tenancy import current_scope
 
 
 def label_of(asset: Asset) -> labels.Label:
-    """An asset's label: its tag, its school, and the address its QR code opens (the asset's own page)."""
-    url = url_for("schools.asset", school=asset.school.slug, asset_id=asset.id, _external=True)
+    """An asset's label: its tag, its school, and the address its QR code opens (the asset's own page).
+    A label lasts for years: it carries the public address (BASE_URL) when one is set, not whichever
+    host name the person printing it happened to use."""
+    base = current_app.config.get("BASE_URL")
+    path = url_for("schools.asset", school=asset.school.slug, asset_id=asset.id)
+    url = base.rstrip("/") + path if base else url_for("schools.asset", school=asset.school.slug, asset_id=asset.id,
+                                                       _external=True)
     return labels.Label(tag=asset.tag, school=asset.school.name, url=url)
 
 
