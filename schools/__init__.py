@@ -39,6 +39,7 @@ def _add_school(endpoint, values):
 from schools import (  # noqa: E402,F401
     asset_forecast,
     asset_import,
+    asset_labels,
     asset_transfers,
     assets,
     guidance,

@@ -6,6 +6,7 @@ bp = Blueprint("central", __name__, url_prefix="/trust")
 from trust_it.central import (  # noqa: E402,F401
     asset_forecast,
     asset_import,
+    asset_labels,
     asset_sync,
     asset_transfers,
     assets,
