@@ -57,6 +57,7 @@ def run_import(app, rows: int = 100_000) -> dict:
         previewed = time.perf_counter()
         run.status = "queued"
         run.date_order = "dmy"
+        db.session.commit()  # as the page does before it queues the job: the progress writer updates this row
         import_writer.write(run, today=TODAY)
         db.session.commit()
         finished = time.perf_counter()

@@ -94,19 +94,35 @@ def starts_with(column, prefix: str):
     return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
+# People and rooms a search may name, at most: a search that matches more is too broad to mean one.
+MATCHED_NAMES = 200
+
+
 def _text_match(q: str):
     """Tags, serials and device names by their start (upper-case, as stored; indexed), people and
     rooms by a part of their name. The model is a filter of its own (`model`), not part of the
-    search: matching inside every model name would read every asset of the trust."""
+    search: matching inside every model name would read every asset of the trust.
+
+    The people and rooms are looked up first and their ids written into the condition, so every
+    branch of the OR is an index lookup (a sub-select there would make PostgreSQL read every asset)."""
+    from trust_it.extensions import db  # the search module stays importable without an app
+
     prefix = q.upper()
     part = "%" + _like_prefix(q)[:-1] + "%"
-    people = select(User.id).where(or_(User.display_name.ilike(part, escape="\\"), User.email.ilike(part, escape="\\")))
-    rooms = select(Location.id).where(Location.name.ilike(part, escape="\\"))
+    people = db.session.execute(select(User.id).where(or_(
+        User.display_name.ilike(part, escape="\\"), User.email.ilike(part, escape="\\")))
+        .limit(MATCHED_NAMES)).scalars().all()
+    rooms = db.session.execute(select(Location.id).where(Location.name.ilike(part, escape="\\"))
+                               .limit(MATCHED_NAMES)).scalars().all()
     # Device names keep the case they were given (Intune's, or typed): as typed, or upper-case.
     names = {q, prefix}
-    return or_(starts_with(Asset.tag, prefix), starts_with(Asset.serial, prefix),
-               *(starts_with(Asset.name, name) for name in names),
-               Asset.assigned_user_id.in_(people), Asset.location_id.in_(rooms))
+    branches = [starts_with(Asset.tag, prefix), starts_with(Asset.serial, prefix),
+                *(starts_with(Asset.name, name) for name in names)]
+    if people:
+        branches.append(Asset.assigned_user_id.in_(people))
+    if rooms:
+        branches.append(Asset.location_id.in_(rooms))
+    return or_(*branches)
 
 
 def statement(f: AssetFilters) -> Select:
