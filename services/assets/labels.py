@@ -2,12 +2,14 @@
 
 Each label carries the asset tag, the school's name and a QR code of the asset page's address;
 a phone's camera opens that page (the sign-in page first for anyone not signed in). This module
-knows the layouts, places labels on sheets and draws the QR codes; the pages render the sheet
-(HTML with mm positions) and `pdf()` turns it into the PDF, so the geometry lives here once.
+knows the layouts, places labels on sheets, draws the QR codes, renders the sheet document
+(documents/label_sheet.html: HTML with mm positions) and turns it into the PDF (`pdf()`), so the
+geometry lives here once.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import segno
 
@@ -115,6 +117,15 @@ def sheets(labels: list[Label], layout: Layout) -> list[list[Placed]]:
         chunk = labels[start:start + layout.per_sheet]
         pages.append([Placed(label, *layout.position(i)) for i, label in enumerate(chunk)])
     return pages
+
+
+def sheet_html(sheets, layout: Layout) -> str:
+    """The sheets as the HTML document WeasyPrint prints. A document, not a page: it lives beside
+    this module (documents/), is never served to a browser, and so keeps its own style."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "documents"),
+                              autoescape=select_autoescape(["html"]))
+    return environment.get_template("label_sheet.html").render(sheets=sheets, layout=layout)
 
 
 def pdf(html: str) -> bytes:

@@ -4,8 +4,7 @@ from sqlalchemy import select
 from services.assets.models import Asset, SyncMapping, SyncRun, SyncTenant
 from tests.assets import intune_world
 from tests.assets.intune_world import NOW, TID, run_sync, tenant_row
-from tests.browser import conftest as browsers
-from tests.conftest import PASSWORD, bearer, data
+from tests.conftest import bearer, data
 from tests.fakes.graph import device
 from tests.jobs import test_jobs
 from tests.jobs.test_jobs import _run_worker, needs_redis
@@ -13,7 +12,6 @@ from trust_it import jobs
 
 local_microsoft, microsoft, world = intune_world.local_microsoft, intune_world.microsoft, intune_world.world
 redis_app = test_jobs.redis_app
-browser, live_server, browser_phone = browsers.browser, browsers.live_server, browsers.phone
 
 
 def test_the_technical_team_turns_a_tenant_on_adds_a_rule_and_syncs_now(app, make, microsoft, login_as):
@@ -113,17 +111,3 @@ def test_sync_now_is_a_job_a_real_rq_worker_runs(redis_app, world, microsoft, da
         run = s.execute(select(SyncRun)).scalar_one()
         assert (run.status, run.created, run.trigger) == ("succeeded", 2, "by_hand"), run.error
     assert jobs.load_periodic()["assets.intune_sync"].queue == "sync"
-
-
-def test_the_sync_page_fits_a_phone(app, world, microsoft, make, browser_phone, live_server):
-    microsoft.graph.devices[TID] = [device(1), device(2, deviceName="KIOSK-LIBRARY-01")]
-    run_sync(app)
-    make.user(role="technical", trust=world["trust"], email="priya@oakvalley.org.uk")
-    browser_phone.goto(f"{live_server}/login")
-    browser_phone.get_by_label("Email address").fill("priya@oakvalley.org.uk")
-    browser_phone.get_by_label("Password").fill(PASSWORD)
-    browser_phone.get_by_role("button", name="Sign in").click()
-    browser_phone.goto(f"{live_server}/trust/assets/intune")
-    assert browser_phone.get_by_role("heading", level=1).inner_text() == "Intune sync"
-    assert "1 not placed" in browser_phone.content()
-    assert browser_phone.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling

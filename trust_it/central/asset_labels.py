@@ -38,7 +38,7 @@ def label_of(asset: Asset) -> labels.Label:
 def pdf_response(assets: list[Asset], layout: labels.Layout, name: str) -> Response:
     sheets = labels.sheets([label_of(a) for a in assets], layout)
     name = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "assets"
-    html = render_template("assets/label_sheet.html", sheets=sheets, layout=layout)
+    html = labels.sheet_html(sheets, layout)
     return Response(labels.pdf(html), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}-labels-{layout.key}.pdf"'})
 
