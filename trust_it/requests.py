@@ -31,6 +31,8 @@ def _api_message(exc, default: str) -> str:
     return getattr(exc, "description", None) or default
 
 
+# The school switcher lists at most this many schools (a trust has up to ~150).
+SWITCHER_SCHOOLS = 200
 NUL_MESSAGE = "Contains a NUL character (\\0), which cannot be stored. Remove it and try again."
 
 
@@ -127,9 +129,11 @@ def install(app: Flask) -> None:
         scope = current_scope()
         schools = []
         if current_user.is_authenticated and scope.school_ids:
-            from services.directory.models import School
-            schools = db.session.execute(
-                select(School.slug, School.name).order_by(School.name).limit(200)).all()
+            schools = list(scope.schools[:SWITCHER_SCHOOLS])
+            if not schools:  # a scope made by hand (the API's, a test's) carries no names
+                from services.directory.models import School
+                schools = db.session.execute(
+                    select(School.slug, School.name).order_by(School.name).limit(SWITCHER_SCHOOLS)).all()
         return {"scope": scope, "my_schools": schools, "ROLE_LABELS": ROLE_LABELS, "SCHOOL_ROLES": SCHOOL_ROLES,
                 "TRUST_ROLES": TRUST_ROLES}
 

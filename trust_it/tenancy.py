@@ -39,6 +39,9 @@ class Scope:
     school_ids: tuple[int, ...] = ()
     school_roles: dict[int, frozenset[str]] = field(default_factory=dict)
     trust_roles: frozenset[str] = frozenset()
+    # (slug, name) of every school in scope, by name, when the scope was read from the database:
+    # the school switcher's list, without asking again.
+    schools: tuple[tuple[str, str], ...] = ()
 
     def sees(self, school_id: int) -> bool:
         return school_id in self.school_ids
@@ -66,35 +69,34 @@ NO_SCOPE = Scope()
 
 
 def scope_for(user) -> Scope:
-    """Build the scope of a signed-in user from their unexpired memberships."""
+    """Build the scope of a signed-in user from their unexpired memberships.
+
+    Every request does this before its own work, so it is two statements at most: the memberships
+    with the school each names (only a school of the user's own trust counts), and, for a trust
+    role, the trust's schools. The schools' slugs and names come along for the school switcher."""
     if user is None or not getattr(user, "active", False):
         return NO_SCOPE
     now = utcnow()
     with unscoped():
-        memberships = db.session.execute(
-            select(Membership).where(
-                Membership.user_id == user.id,
-                Membership.current_at(now),
-            )
-        ).scalars().all()
-        trust_roles = frozenset(m.role for m in memberships if m.trust_id == user.trust_id and m.school_id is None)
+        rows = db.session.execute(
+            select(Membership.role, Membership.trust_id, Membership.school_id, School.slug, School.name)
+            .outerjoin(School, and_(School.id == Membership.school_id, School.trust_id == user.trust_id))
+            .where(Membership.user_id == user.id, Membership.current_at(now))
+        ).all()
+        trust_roles = frozenset(r.role for r in rows if r.trust_id == user.trust_id and r.school_id is None)
         school_roles: dict[int, set[str]] = {}
-        school_ids: set[int] = set()
+        names: dict[int, tuple[str, str]] = {}
         if trust_roles:
-            school_ids.update(db.session.execute(
-                select(School.id).where(School.trust_id == user.trust_id)).scalars())
-        direct = [m for m in memberships if m.school_id is not None]
-        if direct:
-            # A membership only counts for a school of the user's own trust.
-            own = set(db.session.execute(select(School.id).where(
-                School.id.in_([m.school_id for m in direct]), School.trust_id == user.trust_id)).scalars())
-            for m in direct:
-                if m.school_id in own:
-                    school_roles.setdefault(m.school_id, set()).add(m.role)
-                    school_ids.add(m.school_id)
+            names.update((i, (slug, name)) for i, slug, name in db.session.execute(
+                select(School.id, School.slug, School.name).where(School.trust_id == user.trust_id)))
+        for r in rows:
+            if r.school_id is not None and r.slug is not None:  # a school of another trust joins as NULL
+                school_roles.setdefault(r.school_id, set()).add(r.role)
+                names[r.school_id] = (r.slug, r.name)
     return Scope(
-        user_id=user.id, trust_id=user.trust_id, school_ids=tuple(sorted(school_ids)),
+        user_id=user.id, trust_id=user.trust_id, school_ids=tuple(sorted(names)),
         school_roles={k: frozenset(v) for k, v in school_roles.items()}, trust_roles=trust_roles,
+        schools=tuple(sorted(names.values(), key=lambda pair: (pair[1].casefold(), pair[0]))),
     )
 
 
