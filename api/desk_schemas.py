@@ -47,7 +47,8 @@ class TicketSchema(Schema):
     id = fields.Integer(dump_only=True)
     reference = fields.String(dump_only=True, metadata={"description": "The school's reference, e.g. OAK-000123."})
     school_id = fields.Integer(dump_only=True)
-    school = fields.Function(lambda t: t.school.slug, dump_only=True, metadata={"description": "The school's slug."})
+    # Attribute paths, not fields.Function: marshmallow inspects a function's signature at every call.
+    school = fields.String(attribute="school.slug", dump_only=True, metadata={"description": "The school's slug."})
     kind = fields.String(dump_only=True)
     title = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
@@ -63,8 +64,8 @@ class TicketSchema(Schema):
     response_due_at = UtcDateTime(dump_only=True, allow_none=True)
     resolution_due_at = UtcDateTime(dump_only=True, allow_none=True, metadata={
         "description": "Null while the clock is paused or stopped."})
-    sla_paused = fields.Function(lambda t: t.sla_paused_at is not None, dump_only=True,
-                                 metadata={"description": "True while the ticket waits for the requester."})
+    sla_paused = fields.Boolean(dump_only=True,
+                                metadata={"description": "True while the ticket waits for the requester."})
     sla_breached_at = UtcDateTime(dump_only=True, allow_none=True)
     source = fields.String(dump_only=True, metadata={"description": "web, email or api."})
     asset_id = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "The device it is about."})

@@ -158,6 +158,11 @@ class Ticket(SchoolScoped, db.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def sla_paused(self) -> bool:
+        """The SLA clock is stopped while the ticket waits for the requester."""
+        return self.sla_paused_at is not None
+
 
 class TicketEvent(SchoolScoped, db.Model):
     """One ordered history per ticket: replies, notes, status changes, assignments, escalations, SLA events."""
