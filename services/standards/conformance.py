@@ -67,7 +67,7 @@ def published_items(trust_id: int, item_ids=None) -> list[tuple[StandardItem, in
             .order_by(BaselineVersion.baseline_id, StandardItem.position, StandardItem.id))
     if item_ids is not None:
         stmt = stmt.where(StandardItem.id.in_(list(item_ids)))
-    return list(db.session.execute(stmt).tuples())
+    return [(row[0], row[1]) for row in db.session.execute(stmt)]
 
 
 def _latest_answers(school_ids: list[int], baseline_ids: list[int]) -> dict:
