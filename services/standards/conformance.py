@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from services.assets.models import GONE_STATUSES, Asset
 from services.desk import bulk
@@ -205,7 +206,6 @@ def _forget_superseded(trust_id: int, school_ids: list[int]) -> None:
 
 def rows_for(school_ids, *, baseline_id: int | None = None, core_only: bool = False) -> list[Conformance]:
     """Conformance rows of the schools (for the heatmap and a school's page), items loaded, one query."""
-    from sqlalchemy.orm import contains_eager
     stmt = (select(Conformance).join(Conformance.item).options(contains_eager(Conformance.item))
             .join(BaselineVersion, BaselineVersion.id == StandardItem.version_id)
             .where(Conformance.school_id.in_(list(school_ids)), BaselineVersion.status == "published"))
@@ -250,3 +250,35 @@ def drift_of(school_ids, *, since: datetime | None = None, limit: int = 50) -> l
 
 def baseline_ids_of(trust_id: int) -> list[int]:
     return list(db.session.execute(select(Baseline.id).where(Baseline.trust_id == trust_id)).scalars())
+
+
+def due(school_ids, *, now: datetime, within_days: int = 30) -> list[Conformance]:
+    """Answers whose evidence expires within `within_days` (soonest first): what a school must renew."""
+    stmt = (select(Conformance).options(joinedload(Conformance.item))
+            .where(Conformance.school_id.in_(list(school_ids)), Conformance.expires_at.is_not(None),
+                   Conformance.expires_at > now, Conformance.expires_at <= now + timedelta(days=within_days),
+                   Conformance.status != "expired")
+            .order_by(Conformance.expires_at, Conformance.id))
+    return list(db.session.execute(stmt).scalars())
+
+
+def open_ticket(drift: DriftEvent, *, by, now: datetime):
+    """Open a ticket at the school for a drift (the page's one click), linked from the drift row.
+
+    A drift that already has its ticket gives that ticket back rather than a second one."""
+    from services.desk.models import Ticket
+    from services.desk.tickets import create_ticket
+    if drift.ticket_id is not None:
+        return db.session.get(Ticket, drift.ticket_id)
+    school = db.session.get(School, drift.school_id)
+    item = drift.item
+    cause = "its evidence expired" if drift.cause == "expired" else "the platform's records no longer meet it"
+    ticket = create_ticket(school, requester=by, by=by, now=now, kind="request", impact=2, urgency=3,
+                           title=f"Standard no longer met: {item.title}"[:150],
+                           description=f"{item.code} {item.title} went from {drift.from_status.replace('_', ' ')} "
+                                       f"to {drift.to_status.replace('_', ' ')} on {drift.at:%d %B %Y}: {cause}.\n\n"
+                                       f"How to meet it: {item.how_to_meet}",
+                           requester_email=None if by else "standards@trust-it.local")
+    drift.ticket_id = ticket.id
+    db.session.flush()
+    return ticket

@@ -102,3 +102,12 @@ def test_a_bad_item_names_the_field(app, world):
         with pytest.raises(StandardsError) as error:
             baselines.publish(baselines.published_version(b), by=None, now=NOW)
         assert error.value.field == "version"
+
+
+def test_the_demo_trust_has_the_standards(app):
+    from services.base import utcnow
+    from services.directory.generate import create_demo_trust
+    with data(app):
+        trust = create_demo_trust(today=utcnow().date())
+        codes = {b.code for b in baselines.baselines_of(trust.id)}
+    assert codes == {"DFE-DTS", "CYBER-ESSENTIALS", "RPA-CYBER", "TRUST-OPS"}
