@@ -4,8 +4,9 @@
 published version:
 
 - attested and measured items from the school's latest assessment of that item code in the
-  baseline (an answer carries over to a new version when the item is checked the same way),
-  "expired" once its evidence is past `expires_at`;
+  baseline (an answer carries over to a new version when the item is checked the same way, and a
+  measured value is judged by the current version's thresholds), "expired" once its evidence is
+  past `expires_at`;
 - derived items from `services.standards.derived.compute_all` (a `checks.Figure` per school);
 - setting items from the Intune fields of the school's managed devices;
 - "not_applicable" (with the reason in `figures`) for an item not meant for the school's phase.
@@ -26,7 +27,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from services.assets.models import GONE_STATUSES, Asset
 from services.desk import bulk
 from services.directory.models import School
-from services.standards.checks import Figure, evaluate
+from services.standards.checks import Figure, evaluate, evaluate_measured, threshold_for
 from services.standards.models import (
     PHASES,
     Assessment,
@@ -133,8 +134,11 @@ def _state(item: StandardItem, baseline_id: int, school_id: int, phase: str, ans
         answer = answers.get((school_id, baseline_id, item.code))
         if answer is None or answer.check_kind != item.check_kind:
             return {"status": "unknown", "value": None, "figures": {}, "assessment_id": None, "expires_at": None}
-        expired = answer.expires_at is not None and answer.expires_at <= now and answer.status != "not_applicable"
-        return {"status": "expired" if expired else answer.status, "value": answer.value, "figures": {},
+        status = answer.status
+        if item.check_kind == "measured" and status != "not_applicable" and threshold_for(item, phase):
+            status = evaluate_measured(item, phase, answer.value)  # the current version's thresholds
+        expired = answer.expires_at is not None and answer.expires_at <= now and status != "not_applicable"
+        return {"status": "expired" if expired else status, "value": answer.value, "figures": {},
                 "assessment_id": answer.id, "expires_at": answer.expires_at}
     if item.check_kind == "derived":
         figure = derived.get(item.check_key, {}).get(school_id)

@@ -137,3 +137,16 @@ def test_an_item_for_another_phase_cannot_be_assessed(app, world):
             assessments.record_attestation(s.get(School, world.primary.id), sixth, status="met", evidence="Yes",
                                            by=None, now=NOW)
         assert error.value.field == "item_id"
+
+
+def test_a_measured_value_is_judged_by_the_thresholds_now_published(app, world, figures):
+    with data(app) as s:
+        school = s.get(School, world.primary.id)
+        assessments.record_measurement(school, item(s, world.trust.id, "DFE-BROADBAND"), value=120, by=None, now=NOW)
+        dfe = baseline(s, world.trust.id, "DFE-DTS")
+        thresholds = {**item(s, world.trust.id, "DFE-BROADBAND").thresholds,
+                      "primary": {"comparison": "at_least", "threshold": 300, "partly": 200}}
+        baselines.update_item(dfe, "DFE-BROADBAND", {"thresholds": thresholds}, by=None, now=NOW)
+        baselines.publish(baselines.draft_of(dfe), by=None, now=NOW)
+        conformance.refresh(world.trust.id, [school.id], now=NOW + timedelta(days=1))
+        assert _status(s, school.id, item(s, world.trust.id, "DFE-BROADBAND").id) == "not_met"

@@ -133,3 +133,19 @@ def test_what_is_due_and_a_ticket_from_drift(app, make, world, figures):
         assert ticket.title == "Standard no longer met: Offline backups"
         assert "evidence expired" in ticket.description
         assert conformance.open_ticket(drift, by=None, now=NOW + timedelta(days=132)).id == ticket.id
+
+
+def test_the_scheduled_refresh_finds_expired_evidence(app, world, figures):
+    from services.base import utcnow
+    from services.directory.models import School
+    from services.standards import assessments
+    from services.standards.tasks import refresh_every_trust
+    with data(app) as s:
+        backups = item(s, world.trust.id, "RPA-BACKUPS")
+        assessments.record_attestation(s.get(School, world.primary.id), backups, status="met",
+                                       evidence="Restore tested", by=None, now=utcnow() - timedelta(days=200))
+    with data(app):
+        assert refresh_every_trust() == 1  # inline in tests: the trust's job ran at once
+    with data(app) as s:
+        assert _rows(s, world.primary.id)["RPA-BACKUPS"].status == "expired"
+        assert s.execute(select(DriftEvent.cause)).scalars().all() == ["expired"]
