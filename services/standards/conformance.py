@@ -109,8 +109,7 @@ def setting_figures(items: list[StandardItem], school_ids: list[int]) -> dict[in
         for sid in school_ids:
             total, good = counted.get(sid, (0, 0))
             figures[sid] = Figure(round(100.0 * good / total, 1) if total else None, good, total,
-                                  detail=f"{good} of {total} managed devices have the expected settings.",
-                                  failing_url_args={"managed": "intune"})
+                                  detail=f"{good} of {total} managed devices have the expected settings.")
         result[item.id] = figures
     return result
 
