@@ -73,12 +73,13 @@ def published_items(trust_id: int, item_ids=None) -> list[tuple[StandardItem, in
 
 
 def _latest_answers(school_ids: list[int], baseline_ids: list[int]) -> dict:
-    """{(school_id, baseline_id, code): (assessment id, status, value, expires_at, check kind)}, one query."""
+    """{(school_id, baseline_id, code): (assessment id, status, value(s), expires_at, check kind)}, one query."""
     order = func.row_number().over(
         partition_by=(Assessment.school_id, BaselineVersion.baseline_id, StandardItem.code),
         order_by=(Assessment.assessed_at.desc(), Assessment.id.desc())).label("n")
     ranked = (select(Assessment.school_id, BaselineVersion.baseline_id, StandardItem.code, Assessment.id,
-                     Assessment.status, Assessment.value, Assessment.expires_at, StandardItem.check_kind, order)
+                     Assessment.status, Assessment.value, Assessment.values, Assessment.expires_at,
+                     StandardItem.check_kind, order)
               .join(StandardItem, StandardItem.id == Assessment.item_id)
               .join(BaselineVersion, BaselineVersion.id == StandardItem.version_id)
               .where(Assessment.school_id.in_(school_ids), BaselineVersion.baseline_id.in_(baseline_ids),
@@ -133,11 +134,13 @@ def _state(item: StandardItem, baseline_id: int, school_id: int, phase: str, ans
         answer = answers.get((school_id, baseline_id, item.code))
         if answer is None or answer.check_kind != item.check_kind:
             return {"status": "unknown", "value": None, "figures": {}, "assessment_id": None, "expires_at": None}
-        status = answer.status
-        if item.check_kind == "measured" and status != "not_applicable" and threshold_for(item, phase):
-            status = evaluate_measured(item, phase, answer.value)  # the current version's thresholds
+        status, values = answer.status, answer.values or {}
+        rules = threshold_for(item, phase) if item.check_kind == "measured" else None
+        if status != "not_applicable" and rules and all(values.get(m) is not None for m in rules):
+            status = evaluate_measured(item, phase, values)  # the current version's thresholds
         expired = answer.expires_at is not None and answer.expires_at <= now and status != "not_applicable"
-        return {"status": "expired" if expired else status, "value": answer.value, "figures": {},
+        return {"status": "expired" if expired else status, "value": answer.value,
+                "figures": {"values": values} if values else {},
                 "assessment_id": answer.id, "expires_at": answer.expires_at}
     if item.check_kind == "derived":
         figure = derived.get(item.check_key, {}).get(school_id)
