@@ -7,11 +7,14 @@ from api.auth import install as install_auth
 def register(app, api) -> None:
     from api import (
         articles,
+        assessments,
         asset_export,
         asset_import,
         assets,
         assets_licences,
         assets_locations,
+        baselines,
+        compliance,
         forecast,
         mail,
         me,
@@ -25,7 +28,8 @@ def register(app, api) -> None:
     )
     from trust_it.extensions import csrf
     for module in (schools, users, me, tokens, tickets, articles, visits, mail, assets, assets_locations,
-                   assets_licences, transfers, forecast, sync_runs, asset_import, asset_export):
+                   assets_licences, transfers, forecast, sync_runs, asset_import, asset_export, baselines, assessments,
+                   compliance):
         if not hasattr(module, "blp"):
             continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.

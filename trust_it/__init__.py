@@ -90,3 +90,4 @@ def _import_models() -> None:
     import services.audit.models  # noqa: F401
     import services.desk.models  # noqa: F401
     import services.directory.models  # noqa: F401
+    import services.standards.models  # noqa: F401

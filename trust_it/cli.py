@@ -24,7 +24,8 @@ def main():
 
 
 def register(app) -> None:
-    for command in (trust_group, user_group, token_group, mail_group, import_gias, worker, scheduler, demo, seed):
+    for command in (trust_group, user_group, token_group, mail_group, standards_group, import_gias, worker, scheduler,
+                    demo, seed):
         app.cli.add_command(command)
 
 
@@ -139,6 +140,29 @@ def mail_ingest(message):
             sys.exit(0 if result.ignored else 1)  # automatic mail is dropped, not bounced
         jobs.commit()
     click.echo(result.reason)
+
+
+@click.group("standards")
+def standards_group():
+    """The trust's standards baselines."""
+
+
+@standards_group.command("load")
+@click.option("--trust", "trust_id", type=int, default=None)
+@with_appcontext
+def standards_load(trust_id):
+    """Load the shipped baselines (DfE standards, Cyber Essentials, RPA conditions, the trust's checks).
+
+    Safe to run again: an unchanged baseline is left alone; one whose shipped text changed gets a new
+    published version."""
+    from services.base import utcnow
+    from services.standards.baselines import load_shipped
+    with unscoped():
+        trust = _trust_or_exit(trust_id)
+        outcome = load_shipped(trust.id, now=utcnow())
+        jobs.commit()
+    for code, what in outcome.items():
+        click.echo(f"{code}: {what}")
 
 
 @click.command("import-gias")

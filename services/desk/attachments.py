@@ -134,7 +134,8 @@ def path_of(attachment: Attachment) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / str(attachment.school_id) / attachment.sha256
 
 
-def _store(school_id: int, upload: Upload) -> None:
+def store(school_id: int, upload: Upload) -> None:
+    """Keep a checked file under the school's folder (shared with standards evidence)."""
     folder = Path(current_app.config["UPLOAD_DIR"]) / str(school_id)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / upload.sha256
@@ -156,7 +157,7 @@ def _store(school_id: int, upload: Upload) -> None:
 def save_upload(ticket: Ticket, event: TicketEvent | None, storage) -> Attachment:
     """Check a file and attach it to the ticket (and to the reply or note it came with)."""
     upload = check_upload(storage)
-    _store(ticket.school_id, upload)
+    store(ticket.school_id, upload)
     attachment = Attachment(ticket_id=ticket.id, school_id=ticket.school_id, event_id=event.id if event else None,
                             filename=upload.filename, content_type=upload.content_type, size=len(upload.content),
                             sha256=upload.sha256)
