@@ -1,7 +1,7 @@
 """standards: baselines, their versions and items; schools' assessments, conformance and drift
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0010b
 
 Baselines, versions and items are the trust's (filtered by trust, like asset categories). The
 school tables take on PostgreSQL the very policy the tickets table has, read from the catalogue as
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0010b'
 branch_labels = None
 depends_on = None
 
