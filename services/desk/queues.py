@@ -111,7 +111,9 @@ def school_queue(school_id: int | None, filters: QueueFilters = QueueFilters(), 
         stmt = stmt.where(attainment.resolved_since(filters.resolved_since))
     if filters.sla_missed:
         stmt = stmt.where(~attainment.within_target())
-    if filters.late_escalations_since is not None and now is not None:
+    if filters.late_escalations_since is not None:
+        if now is None:
+            raise ValueError("late escalations are judged at a moment: pass now")
         stmt = stmt.where(attainment.late_escalations_since(filters.late_escalations_since, now))
     key = decode_cursor(after)
     if key is not None:

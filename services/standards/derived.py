@@ -3,14 +3,17 @@
 Each check is one set-based statement over every school asked for — a GROUP BY school with its
 counts as aggregates, driven from the schools so a school with nothing to count still has a row —
 never a query per school or per device, so the whole trust (150 schools, 300 000 devices) is
-recomputed in seconds after an Intune sync, row-level security included. The WHERE clauses keep
-to plain comparisons of school ids, statuses and dates (leakproof, indexable); the rules that need
-LIKE or CASE (an OS's end of support, an escalation's outcome) sit in the aggregates, which only
-see the rows security has already let through.
+recomputed in seconds after an Intune sync, row-level security included. Each table is read once:
+the school ids asked for are a plain IN (leakproof, so the policy and the school-led indexes serve
+it), and the rules that need LIKE or CASE (an OS's end of support, an escalation's outcome) are
+evaluated on the rows security has already let through — in a FILTER of the counts — never as a
+condition PostgreSQL would have to check before the policy, one row at a time.
 
 A device or ticket failing a check is exactly what the register's or the queue's filter of the
 same name lists: the checks are built from those filters (`services.assets.search.conditions`,
-`services.desk.attainment`), and each figure carries the query arguments of that list.
+`services.desk.attainment`), and each figure carries the query arguments of that list: the register's
+(`central.assets`, or `schools.assets` which ignores `school`) or the school's queue (`schools.queue`).
+Guidance given has no failing list: its arguments are empty.
 
 "This term" is a school's term that began most recently (the current one, or in a holiday the one
 just ended), from its calendar; a school that has entered no term dates counts from the usual
@@ -139,6 +142,10 @@ def _term_words(starts_on: date | None, today: date) -> str:
     return f"since {day.day} {day:%B %Y}" + ("" if starts_on else " (no term dates entered)")
 
 
+# The queue's own defaults hide closed tickets and, for an edtech, all but guidance: a link asks for every one.
+_EVERY_TICKET = {"status": "any", "kind": ""}
+
+
 def _term_shares(session, school_ids, today: date, term, counted, met, rows_of, on, *, noun: str, done: str,
                  passed: str, none: str, link: Callable[[str], dict]) -> dict[int, Figure]:
     """Per school: how many of the `counted` rows of `rows_of` joined `on` this term were `met`, in one
@@ -165,7 +172,7 @@ def resolved_within_target_share(session, school_ids, now):
         func.count(Ticket.id).filter(attainment.within_target()), Ticket,
         and_(Ticket.school_id == School.id, attainment.resolved_since(start), Ticket.resolved_at <= now),
         noun="request", done="resolved", passed="met the resolution target", none="No requests resolved {since}",
-        link=lambda since: {"status": "any", "resolved_since": since, "sla": "missed"})
+        link=lambda since: {**_EVERY_TICKET, "resolved_since": since, "sla": "missed"})
 
 
 def escalations_answered_share(session, school_ids, now):
@@ -179,7 +186,7 @@ def escalations_answered_share(session, school_ids, now):
                        outcomes.c.created_at <= now),
         noun="escalation", done="raised", passed="answered in time",
         none="No escalations raised {since} have been answered or fallen due",
-        link=lambda since: {"status": "any", "escalated_late_since": since})
+        link=lambda since: {**_EVERY_TICKET, "escalated_late_since": since})
 
 
 def guidance_given(session, school_ids, now):

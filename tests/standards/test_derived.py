@@ -190,7 +190,8 @@ def test_resolved_within_target_this_term(app, world, make):
     got = figures(app, world, {"desk.resolved_within_target_share"})["desk.resolved_within_target_share"]
     assert (got[oak.id].numerator, got[oak.id].denominator, got[oak.id].value) == (1, 2, 50.0)
     assert "since 5 January 2026" in got[oak.id].detail
-    assert got[oak.id].failing_url_args == {"status": "any", "resolved_since": "2026-01-05", "sla": "missed"}
+    assert got[oak.id].failing_url_args == {"status": "any", "kind": "", "resolved_since": "2026-01-05",
+                                          "sla": "missed"}
     assert got[elm.id].value is None and got[elm.id].denominator == 0
     ash = got[world["ash"].id]
     assert (ash.value, ash.denominator) == (100.0, 1) and "no term dates" in ash.detail
@@ -249,7 +250,8 @@ def test_escalations_answered_in_time_this_term(app, world, make):
         filters = queues.QueueFilters(statuses=tuple(STATUSES), late_escalations_since=SPRING)
         listed = queues.school_queue(oak.id, filters, now=NOW).items
     assert [t.id for t in listed] == [ignored.id]
-    assert got[oak.id].failing_url_args == {"status": "any", "escalated_late_since": "2026-01-05"}
+    assert got[oak.id].failing_url_args == {"status": "any", "kind": "",
+                                          "escalated_late_since": "2026-01-05"}
 
 
 def test_a_decision_left_waiting_a_week_is_late(app, world, make):
