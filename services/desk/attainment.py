@@ -6,11 +6,11 @@ definition and count the same rows.
 
 - A resolved request met its target when the SLA sweep never recorded a breach and the working
   minutes its clock used (stored when the clock stopped) stayed within the resolution target.
-- An upward escalation asks the next tier to act. The trust's technical team answers by handing
-  the ticket back, passing it up by hand or resolving it; when its window runs out first, the sweep
-  escalates again automatically, and that is the escalation missed. The IT director answers with a
-  decision, expected within DECISION_TARGET. An escalation still waiting and still inside its time
-  has no outcome yet (None): it counts neither way.
+- An upward escalation asks the next tier to act. The trust's technical team answers by taking the
+  ticket (an assignment), handing it back, passing it up by hand or resolving it; when its window
+  runs out first, the sweep escalates again automatically, and that is the escalation missed. The
+  IT director answers with a decision, expected within DECISION_TARGET. An escalation still waiting
+  and still inside its time has no outcome yet (None): it counts neither way.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from services.desk.models import Escalation, Ticket
+from services.desk.models import Escalation, Ticket, TicketEvent
 from trust_it.extensions import db
 
 # Five school days: a decision asked for on a Monday is answered by the next Monday.
@@ -50,11 +50,18 @@ def escalation_outcomes(now: datetime):
     following = (select(func.min(later.id)).where(later.ticket_id == Escalation.ticket_id, later.id > Escalation.id)
                  .correlate(Escalation).scalar_subquery())
     nxt = aliased(Escalation)
+    # Taken: assigned after the escalation and before whatever came next (the sweep's, if it was late).
+    taken = (select(TicketEvent.id).where(TicketEvent.ticket_id == Escalation.ticket_id,
+                                          TicketEvent.kind == "assignment",
+                                          TicketEvent.created_at >= Escalation.created_at,
+                                          TicketEvent.created_at <= func.coalesce(nxt.created_at, now))
+             .correlate(Escalation, nxt).exists())
     decision = case((Escalation.decided_at.is_not(None),
                      case((Escalation.decided_at <= _plus(Escalation.created_at, DECISION_TARGET), literal(MET)),
                           else_=literal(LATE))),
                     (Escalation.created_at < now - DECISION_TARGET, literal(LATE)), else_=None)
-    team = case((nxt.id.is_not(None), case((nxt.automatic.is_(True), literal(LATE)), else_=literal(MET))),
+    team = case((taken, literal(MET)),
+                (nxt.id.is_not(None), case((nxt.automatic.is_(True), literal(LATE)), else_=literal(MET))),
                 (Ticket.resolved_at.is_not(None), literal(MET)),
                 (Ticket.sla_escalate_at <= now, literal(LATE)), else_=None)
     outcome = case((Escalation.to_tier == 3, decision), else_=team)
