@@ -5,7 +5,9 @@ row-level security applies as in production), takes the IT director's trust-wide
 `compute_all` for every derived check over every school: seconds and SQL statements per check and
 for the lot, best of a few rounds (the machine is shared). Figures, not assertions.
 
-Stand-alone, on a fresh database with a generated trust and its register (as after an Intune sync):
+Stand-alone, on a fresh database with a generated trust and its register (as after an Intune sync;
+dropped afterwards unless BENCH_STANDARDS_KEEP=1). 150 schools, 331 000 devices, a 2-core shared
+machine: 1.5 s for all seven checks, the supported-OS share 1.0 s of it, one statement each.
 
     TRUST_IT_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
     .venv/bin/python -m tests.bench_standards
@@ -122,6 +124,11 @@ def main() -> int:
                 db.session.commit()
             db.engine.dispose()
     print(json.dumps(time_recompute(_app_role_url(owner_url)), indent=2))
+    if not keep:
+        admin = create_engine(_pg_url(base, "postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
     return 0
 
 
