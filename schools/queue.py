@@ -5,6 +5,7 @@ values the page does not know are ignored (the default is shown instead).
 """
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qsl
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -23,7 +24,9 @@ from trust_it.extensions import db
 from trust_it.ids import db_int
 from trust_it.tenancy import current_scope
 
-FILTERS = ("status", "priority", "assignee", "kind", "tier")
+FILTERS = ("status", "priority", "assignee", "kind", "tier", "resolved_since", "sla", "escalated_late_since")
+# Dated filters: the links from the standards' IT support figures ("missed their target this term").
+DATED = ("resolved_since", "escalated_late_since")
 ANY_STATUS = "any"
 MAX_BULK = 200
 
@@ -43,7 +46,18 @@ def _chosen(args) -> dict[str, str]:
         chosen["kind"] = ""
     if chosen["tier"] not in {str(t) for t in TIERS}:
         chosen["tier"] = ""
+    for name in DATED:
+        chosen[name] = _day(chosen[name]).isoformat() if _day(chosen[name]) else ""
+    if chosen["sla"] != "missed":
+        chosen["sla"] = ""
     return chosen
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _default_kind() -> str:
@@ -76,12 +90,14 @@ def _filters(chosen: dict[str, str]) -> queues.QueueFilters:
     return queues.QueueFilters(
         statuses=tuple(STATUSES) if status == ANY_STATUS else (status,) if status else None,
         priority=int(chosen["priority"]) if chosen["priority"] else None, assignee=assignee,
-        kind=chosen["kind"] or None, tier=int(chosen["tier"]) if chosen["tier"] else None)
+        kind=chosen["kind"] or None, tier=int(chosen["tier"]) if chosen["tier"] else None,
+        resolved_since=_day(chosen["resolved_since"]), sla_missed=chosen["sla"] == "missed",
+        late_escalations_since=_day(chosen["escalated_late_since"]))
 
 
 def _queue_page(args, form: BulkAssignForm | None = None, status: int = 200, error: str | None = None):
     chosen = _chosen(args)
-    page = queues.school_queue(g.school.id, _filters(chosen), after=args.get("after"))
+    page = queues.school_queue(g.school.id, _filters(chosen), after=args.get("after"), now=utcnow())
     form = form or BulkAssignForm()
     form.assignee_id.choices = worker_choices()
     query = _query(chosen)

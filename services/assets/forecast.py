@@ -249,8 +249,11 @@ def _rule_matches(rule: OsRule, os_name, version):
     return and_(family, or_(*by_version, *by_words))
 
 
-def _support_ends():
-    """(rule index, end of support) of each asset's OS, by the table above; NULL when unknown."""
+def support_ends():
+    """(rule index, end of support) of each asset's OS, by the table above; NULL when unknown.
+
+    The one definition of an OS's support: the forecast, the register's "unsupported" filter and
+    the standards' supported-OS share all read it."""
     os_name, version = func.lower(Asset.os), func.lower(Asset.os_version)
     chrome = or_(os_name.like("chrome%"), os_name.like("%chromeos%"))
     whens = [(_rule_matches(rule, os_name, version), n) for n, rule in enumerate(OS_RULES)]
@@ -260,9 +263,14 @@ def _support_ends():
     return rule, ends
 
 
+def unsupported_on(today: date):
+    """A condition: the asset's OS stopped getting security updates before `today` (unknown OS: not)."""
+    return support_ends()[1] < today
+
+
 def unsupported_lines(trust_id: int, *, today: date, school_ids=None) -> list[UnsupportedLine]:
     starts = year_starts(today)
-    rule, ends = _support_ends()
+    rule, ends = support_ends()
     inner = (select(Asset.school_id, rule.label("rule"), ends.label("ends"))
              .where(*_in_service(trust_id, school_ids)).subquery())
     bucketed = (select(inner.c.school_id, inner.c.rule, _year_of(inner.c.ends, starts).label("year"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import string
+import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -130,7 +131,9 @@ def seed_assets(trust: Trust, *, per_pupil: float = 3.0, today: date, rng: rando
                 "disposed_on": purchased + timedelta(days=365 * 6) if status == "disposed" else None,
                 "disposal_method": "weee_recycler" if status == "disposed" else None,
                 "wipe_certificate": f"WEEE-{rng.randint(10000, 99999)}" if status == "disposed" else "",
-                "intune_device_id": None, "compliance": ("compliant" if rng.random() < 0.9 else "noncompliant")
+                # Managed devices carry an Intune id as synced ones do: "known to Intune" means having one.
+                "intune_device_id": str(uuid.UUID(int=rng.getrandbits(128))) if managed else None,
+                "compliance": ("compliant" if rng.random() < 0.9 else "noncompliant")
                 if managed and os_name == "Windows" else None,
                 "encrypted": (rng.random() < 0.93) if managed and os_name == "Windows" else None,
                 "last_seen_at": seen, "unseen_since": None, "notes": "", "custom": {},

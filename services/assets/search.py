@@ -7,17 +7,23 @@ API. Visibility is the tenancy guard's: this only narrows what the person alread
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select
 
+from services.assets.forecast import unsupported_on
 from services.assets.lifecycle import add_months
-from services.assets.models import GONE_STATUSES, STATUSES, Asset, Location
+from services.assets.models import GONE_STATUSES, STATUSES, Asset, AssetCategory, Location
 from services.directory.models import User
 
 WARRANTY = {"in": "In warranty", "expiring": "Ends within 90 days", "out": "Out of warranty",
             "unknown": "Not recorded"}
 REPLACEMENT = {"overdue": "Replacement overdue", "this_year": "Due within a year"}
+# Kinds of device the standards speak of, by the trust's category names (the defaults' names).
+GROUPS = {"end_user": ("End-user devices", ("laptop", "desktop", "tablet", "chromebook")),
+          "network": ("Network kit", ("switch", "firewall", "wireless access point"))}
+SUPPORT = {"unsupported": "Operating system out of support"}
+ENCRYPTED = {"no": "Managed by Intune, not encrypted"}
 
 
 @dataclass
@@ -36,6 +42,11 @@ class AssetFilters:
     location_id: int | None = None
     assigned_user_id: int | None = None
     include_gone: bool = False       # retired, lost/stolen and disposed are hidden unless asked for
+    group: str = ""                  # a key of GROUPS
+    support: str = ""                # a key of SUPPORT
+    encrypted: str = ""              # a key of ENCRYPTED
+    unseen_days: int | None = None   # managed by Intune and not seen for more than this many days
+    managed: bool = False            # managed by Intune (it has an Intune device id)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -44,6 +55,9 @@ class AssetFilters:
             self.warranty = ""
         if self.replacement not in REPLACEMENT:
             self.replacement = ""
+        for name, known in (("group", GROUPS), ("support", SUPPORT), ("encrypted", ENCRYPTED)):
+            if getattr(self, name) not in known:
+                setattr(self, name, "")
         self.q = self.q.strip()[:100]
 
 
@@ -86,7 +100,26 @@ def conditions(f: AssetFilters) -> list:
         where.append(Asset.assigned_user_id == f.assigned_user_id)
     if f.q:
         where.append(_text_match(f.q))
+    if f.group:
+        names = GROUPS[f.group][1]
+        where.append(Asset.category_id.in_(select(AssetCategory.id).where(func.lower(AssetCategory.name).in_(names))))
+    if f.managed:
+        where.append(Asset.intune_device_id.is_not(None))
+    if f.support == "unsupported":
+        where.append(unsupported_on(f.today))
+    if f.encrypted == "no":
+        where.append(and_(Asset.intune_device_id.is_not(None), or_(Asset.encrypted.is_(None),
+                                                                   Asset.encrypted.is_(False))))
+    if f.unseen_days:
+        # Never seen (Intune's "never synced") is unseen too: a device that enrolled and vanished.
+        where.append(and_(Asset.intune_device_id.is_not(None),
+                          or_(Asset.last_seen_at.is_(None), Asset.last_seen_at < unseen_before(f))))
     return where
+
+
+def unseen_before(f: AssetFilters) -> datetime:
+    """The moment before which a managed device counts as unseen: midnight, `unseen_days` before today."""
+    return datetime.combine(f.today - timedelta(days=f.unseen_days or 0), time.min)
 
 
 def starts_with(column, prefix: str):

@@ -15,7 +15,7 @@ from trust_it.ids import db_int
 
 # The query-string names of the filters, as the pages and their links use them.
 NAMES = ("q", "school", "category", "status", "warranty", "replacement", "os", "model", "older_than", "room",
-         "person", "gone")
+         "person", "gone", "group", "support", "encrypted", "unseen", "managed")
 
 
 def _ids(values: list[str]) -> tuple[int, ...]:
@@ -35,7 +35,7 @@ def filters_from_args(args: Mapping, *, today: date, school_id: int | None = Non
         values = many(name)
         return values[0] if values else ""
 
-    older = one("older_than")
+    older, unseen = one("older_than"), one("unseen")
     return AssetFilters(
         today=today, q=one("q"), school_ids=(school_id,) if school_id else _ids(many("school")),
         category_ids=_ids(many("category")),
@@ -44,7 +44,9 @@ def filters_from_args(args: Mapping, *, today: date, school_id: int | None = Non
         model=one("model").strip()[:60],
         older_than_years=min(int(older), 50) if older.isascii() and older.isdigit() and older != "0" else None,
         location_id=(_ids([one("room")]) or (None,))[0], assigned_user_id=(_ids([one("person")]) or (None,))[0],
-        include_gone=one("gone") in ("1", "true", "yes", "on"))
+        include_gone=one("gone") in ("1", "true", "yes", "on"), group=one("group"), support=one("support"),
+        encrypted=one("encrypted"), managed=one("managed") in ("1", "true", "yes", "on"),
+        unseen_days=min(int(unseen), 3650) if unseen.isascii() and unseen.isdigit() and unseen != "0" else None)
 
 
 def query_of(f: AssetFilters, *, with_school: bool) -> dict:
@@ -52,7 +54,9 @@ def query_of(f: AssetFilters, *, with_school: bool) -> dict:
     out = {"q": f.q, "category": [str(i) for i in f.category_ids], "status": list(f.statuses),
            "warranty": f.warranty, "replacement": f.replacement, "os": f.os, "model": f.model,
            "older_than": str(f.older_than_years or ""), "room": str(f.location_id or ""),
-           "person": str(f.assigned_user_id or ""), "gone": "1" if f.include_gone else ""}
+           "person": str(f.assigned_user_id or ""), "gone": "1" if f.include_gone else "",
+           "group": f.group, "support": f.support, "encrypted": f.encrypted, "unseen": str(f.unseen_days or ""),
+           "managed": "1" if f.managed else ""}
     if with_school:
         out["school"] = [str(i) for i in f.school_ids]
     return {k: v for k, v in out.items() if v}

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
+from services.desk import attainment
 from services.desk.models import KINDS, OPEN_STATUSES, STATUSES, TIERS, Ticket
 from services.directory.models import User
 from trust_it.extensions import db
@@ -27,12 +28,19 @@ UNASSIGNED = "none"
 @dataclass(frozen=True)
 class QueueFilters:
     """What to show. `statuses` None means every open status; `assignee` is a user id,
-    UNASSIGNED, or None for anyone; the others are None for "any"."""
+    UNASSIGNED, or None for anyone; the others are None for "any".
+
+    `resolved_since` with `sla_missed` lists the requests resolved since a day that missed their
+    target, `late_escalations_since` the tickets whose escalation since a day was not answered in
+    time (services/desk/attainment.py): the failing tickets behind the IT support standard's figures."""
     statuses: tuple[str, ...] | None = None
     priority: int | None = None
     assignee: int | str | None = None
     kind: str | None = None
     tier: int | None = None
+    resolved_since: date | None = None
+    sla_missed: bool = False
+    late_escalations_since: date | None = None
 
     def __post_init__(self):
         if self.statuses is not None and not set(self.statuses) <= set(STATUSES):
@@ -81,8 +89,10 @@ def _after(key):
 
 
 def school_queue(school_id: int | None, filters: QueueFilters = QueueFilters(), *, after: str | None = None,
-                 limit: int = PAGE_SIZE) -> Page:
-    """Tickets of one school (or, with None, of every school the signed-in scope sees), soonest due first."""
+                 limit: int = PAGE_SIZE, now: datetime | None = None) -> Page:
+    """Tickets of one school (or, with None, of every school the signed-in scope sees), soonest due first.
+
+    `now` is the moment "answered in time" is judged at (needed by `late_escalations_since`)."""
     stmt = select(Ticket)
     if school_id is not None:
         stmt = stmt.where(Ticket.school_id == school_id)
@@ -97,6 +107,14 @@ def school_queue(school_id: int | None, filters: QueueFilters = QueueFilters(), 
         stmt = stmt.where(Ticket.kind == filters.kind)
     if filters.tier is not None:
         stmt = stmt.where(Ticket.tier == filters.tier)
+    if filters.resolved_since is not None:
+        stmt = stmt.where(attainment.resolved_since(filters.resolved_since))
+    if filters.sla_missed:
+        stmt = stmt.where(~attainment.within_target())
+    if filters.late_escalations_since is not None:
+        if now is None:
+            raise ValueError("late escalations are judged at a moment: pass now")
+        stmt = stmt.where(attainment.late_escalations_since(filters.late_escalations_since, now))
     key = decode_cursor(after)
     if key is not None:
         stmt = stmt.where(_after(key))
