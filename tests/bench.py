@@ -44,6 +44,7 @@ OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", 20_000 * SCHOOLS // 150))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", 300))
 ASSETS_PER_PUPIL = float(os.environ.get("BENCH_ASSETS_PER_PUPIL", 3.0))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 30))
+STANDARDS = os.environ.get("BENCH_STANDARDS", "1") != "0"
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 # Re-time a database an earlier BENCH_KEEP=1 run left, without seeding it again (pages only).
 REUSE = os.environ.get("BENCH_REUSE") == "1"
@@ -130,6 +131,10 @@ def seed(app, results: dict) -> dict:
         if ASSETS_PER_PUPIL > 0:
             from services.assets.generate import seed_assets
             seed_assets(trust, per_pupil=ASSETS_PER_PUPIL, today=now.date())
+            db.session.commit()
+        if STANDARDS:
+            from services.standards.generate import seed_standards
+            results["standards_assessments"] = seed_standards(trust, now=now)
             db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
