@@ -44,6 +44,7 @@ OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", 20_000 * SCHOOLS // 150))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", 300))
 ASSETS_PER_PUPIL = float(os.environ.get("BENCH_ASSETS_PER_PUPIL", 3.0))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 30))
+STANDARDS = os.environ.get("BENCH_STANDARDS", "1") != "0"
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 # Re-time a database an earlier BENCH_KEEP=1 run left, without seeding it again (pages only).
 REUSE = os.environ.get("BENCH_REUSE") == "1"
@@ -131,6 +132,10 @@ def seed(app, results: dict) -> dict:
             from services.assets.generate import seed_assets
             seed_assets(trust, per_pupil=ASSETS_PER_PUPIL, today=now.date())
             db.session.commit()
+        if STANDARDS:
+            from services.standards.generate import seed_standards
+            results["standards_assessments"] = seed_standards(trust, now=now)
+            db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
             db.session.commit()
@@ -151,7 +156,7 @@ def seed(app, results: dict) -> dict:
 
         people = {"slug": behind.slug, "school_id": behind.id, "trust_id": trust.id, "now": now,
                   "technician": first("technician", behind.id), "technical": first("technical"),
-                  "it_director": first("it_director")}
+                  "it_director": first("it_director"), "standards": bool(results.get("standards_assessments"))}
         db.session.remove()
     return people
 
@@ -220,6 +225,26 @@ def api_cursor(app, people: dict, page: int, limit: int = 50) -> str | None:
     return encode(after) if after else None
 
 
+def ensure_standards(app, people: dict) -> dict:
+    """A kept database seeded before the standards existed: migrate it and give its trust two years
+    of standards work, once (BENCH_REUSE then times them like the rest)."""
+    from services.directory.models import Trust
+    from services.standards.generate import seed_standards
+    from services.standards.models import Baseline
+    from trust_it.extensions import db
+    from trust_it.tenancy import unscoped
+    with app.app_context(), unscoped():
+        from flask_migrate import upgrade
+        upgrade()
+        if not db.session.execute(select(Baseline.id).where(Baseline.trust_id == people["trust_id"])).first():
+            seed_standards(db.session.get(Trust, people["trust_id"]), now=people["now"])
+            db.session.commit()
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        db.session.remove()
+    return {"standards": True}
+
+
 def asset_probes(app, people: dict) -> dict:
     """What the timed searches look for: a real serial's start, the laptops' category, and how many
     tickets are open now (a kept database's sweep scenarios have changed it since it was seeded)."""
@@ -263,6 +288,11 @@ def time_pages(apps: dict, people: dict) -> dict:
             "trust-wide assets, laptops out of warranty": (
                 "technical", f"/trust/assets?category={people['laptops']}&warranty=out"),
             "API assets, serial prefix": ("technical", f"/api/v1/assets/?q={people['serial_prefix']}&limit=50"),
+        })
+    if people.get("standards"):
+        pages.update({
+            "trust standards heatmap, DfE baseline": ("it_director", "/trust/standards"),
+            "school standards page": ("technician", f"/s/{people['slug']}/standards"),
         })
     clients, timers = {}, {}
     for who, app in apps.items():
@@ -324,9 +354,18 @@ def main() -> int:
             sweep(apps.get("app role", owner_app), people, results)
         if not REUSE:
             vacuum(owner)
+        if STANDARDS and REUSE:
+            people.update(ensure_standards(owner_app, people))  # a database kept from before the standards
         people.update(asset_probes(owner_app, people))  # and the open tickets as they are now
         results["load_average_before_pages"] = [round(n, 1) for n in os.getloadavg()]  # the machine is shared
         results["pages"] = time_pages(apps, people)
+        if STANDARDS and people.get("standards"):
+            from tests import bench_standards
+            url = app_role_url(owner) if postgres else owner
+            results["standards_recompute"] = {
+                "refresh": bench_standards.time_refresh(url, now=people["now"], trust_id=people["trust_id"]),
+                "derived_checks": bench_standards.time_recompute(url, now=people["now"], trust_id=people["trust_id"])}
+            print("standards recompute", json.dumps(results["standards_recompute"]), flush=True)
         if postgres and os.environ.get("BENCH_LOAD", "1") != "0":
             from tests import bench_load
             results["mixed_load"] = bench_load.run(app_role_url(owner), owner, people)

@@ -81,6 +81,41 @@ def time_recompute(url: str, *, now: datetime | None = None, rounds: int = ROUND
     return {"schools": schools, "devices": devices, "seconds": round(min(totals), 3), "checks": checks}
 
 
+def time_refresh(url: str, *, now: datetime, trust_id: int, rounds: int = ROUNDS) -> dict:
+    """The whole recomputation a sync triggers: `conformance.refresh` of every school × published
+    item (derived checks, answers, the rows rewritten, drift) and this month's trend point, as the
+    application's role in the IT director's scope; each round rolled back so every round does the
+    same work. {"seconds" (best round), "statements", "rows"}."""
+    from services.standards import conformance, trends
+    from tests.bench import make_app
+    from trust_it.extensions import db
+    from trust_it.tenancy import set_scope
+
+    app = make_app(url)
+    best, statements, rows = None, 0, 0
+    with app.test_request_context():
+        set_scope(_scope(trust_id))
+        for _ in range(rounds):
+            seen: list[str] = []
+            listener = lambda *args, seen=seen: seen.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                started = time.perf_counter()
+                result = conformance.refresh(trust_id, None, now=now)
+                trends.record_month(trust_id, now=now)
+                db.session.flush()
+                seconds = time.perf_counter() - started
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+                db.session.rollback()
+            if best is None or seconds < best:
+                best, rows = seconds, result.inserted + result.updated
+                statements = len([s for s in seen if "set_config" not in s])
+    with app.app_context():
+        db.engine.dispose()
+    return {"seconds": round(best or 0, 3), "statements": statements, "rows": rows}
+
+
 def main() -> int:
     """A fresh database with a generated trust (BENCH_SCHOOLS, BENCH_ASSETS_PER_PUPIL, one year of
     tickets), then the recomputation as the application's role."""

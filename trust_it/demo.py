@@ -90,8 +90,10 @@ def demo(host, port, no_serve):
               help="Tickets per pupil per year (0 for none). 150 schools × 4 years ≈ 1 million tickets.")
 @click.option("--assets-per-pupil", default=3.0, show_default=True, type=float,
               help="Devices per pupil in the asset register (0 for none). 150 schools ≈ 300 000 assets.")
+@click.option("--standards/--no-standards", default=True, show_default=True,
+              help="The shipped standards with two years of every school's assessments.")
 @with_appcontext
-def seed(schools, users_per_school, name, years, tickets_per_pupil, assets_per_pupil):
+def seed(schools, users_per_school, name, years, tickets_per_pupil, assets_per_pupil, standards):
     """Generate a trust of any size with bulk inserts (for benchmarks)."""
     import time
 
@@ -115,6 +117,13 @@ def seed(schools, users_per_school, name, years, tickets_per_pupil, assets_per_p
             count = seed_assets(trust, per_pupil=assets_per_pupil, today=utcnow().date())
             jobs.commit()
             click.echo(f"{count} assets in {time.perf_counter() - started:.1f} s.")
+        if standards:
+            from services.base import utcnow
+            from services.standards.generate import seed_standards
+            started = time.perf_counter()
+            count = seed_standards(trust, now=utcnow())
+            jobs.commit()
+            click.echo(f"{count} standards assessments over two years in {time.perf_counter() - started:.1f} s.")
         if db.engine.dialect.name == "postgresql":
             from sqlalchemy import text
             db.session.execute(text("ANALYZE"))  # fresh statistics after a bulk load: good plans at once

@@ -109,8 +109,9 @@ def create_demo_trust(today: date | None = None) -> Trust:
     _demo_desk(trust, by_slug, today)
     from services.assets.generate import demo_register
     demo_register(trust, by_slug["oakwood"], today)
-    from services.standards.baselines import load_shipped
-    load_shipped(trust.id, now=datetime.combine(today, time(8)))
+    # The standards with two years of the schools' answers behind them: a spread to look at.
+    from services.standards.generate import seed_standards
+    seed_standards(trust, now=datetime.combine(today, time(8)), rng=random.Random(2026))
     # Sign-in rules an administrator would set up for Microsoft 365.
     for value, role in (("School.Staff", "staff"), ("School.Technician", "technician"),
                         ("Trust.ServiceDesk", "service_desk"), ("Trust.Technical", "technical"),

@@ -9,27 +9,8 @@ item's `partly_threshold`, or a phase's "partly") when the item gives one, other
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from services.standards.errors import StandardsError
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A computed fact about one school: e.g. 47 of 50 devices on a supported OS → value 94.0.
-
-    `denominator` 0 means there was nothing to count (no devices, no requests this term): the status
-    is unknown, not met. `failing_url_args` are query arguments of the list that shows the failing
-    devices or tickets (e.g. {"os_support": "unsupported"}), for a link beside the figure."""
-    value: float | None
-    numerator: int = 0
-    denominator: int = 0
-    detail: str = ""
-    failing_url_args: dict = field(default_factory=dict)
-
-    def as_json(self) -> dict:
-        return {"numerator": self.numerator, "denominator": self.denominator, "detail": self.detail,
-                "failing_url_args": dict(self.failing_url_args)}
+from services.standards.figures import Figure  # noqa: F401  (one Figure for checks and conformance)
 
 
 def default_partly(comparison: str, threshold: float) -> float | None:

@@ -11,7 +11,11 @@ class Figure:
     are the counts behind it, `detail` says so in words, and `failing_url_args` are the query
     arguments of the asset register list or the school's ticket queue that shows what fails."""
     value: float | None
-    numerator: int
-    denominator: int
-    detail: str
+    numerator: int = 0
+    denominator: int = 0
+    detail: str = ""
     failing_url_args: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"numerator": self.numerator, "denominator": self.denominator, "detail": self.detail,
+                "failing_url_args": dict(self.failing_url_args)}

@@ -8,9 +8,9 @@ few statements by `services/standards/conformance.py` and read by the heatmap in
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.base import SchoolScoped, utcnow
@@ -183,3 +183,25 @@ class DriftEvent(SchoolScoped, db.Model):
     at: Mapped[datetime] = mapped_column(DateTime)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     item = relationship(StandardItem)
+
+
+class ConformanceMonth(SchoolScoped, db.Model):
+    """A school's conformance to one baseline as it stood in one month: the trend's points.
+
+    Written by `trends.record_month` after each refresh (the month's row is overwritten until the
+    month ends, so each month keeps its last state) and by the generator for past months."""
+    __tablename__ = "standard_conformance_months"
+    __table_args__ = (UniqueConstraint("school_id", "baseline_id", "month",
+                                       name="uq_standard_conformance_months_school_id_baseline_id_month"),
+                      Index("ix_standard_conformance_months_baseline_id_month", "baseline_id", "month"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    baseline_id: Mapped[int] = mapped_column(ForeignKey("standard_baselines.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    partly_met: Mapped[int] = mapped_column(Integer, default=0)
+    not_met: Mapped[int] = mapped_column(Integer, default=0)
+    unknown: Mapped[int] = mapped_column(Integer, default=0)  # unknown or evidence expired
+    exception: Mapped[int] = mapped_column(Integer, default=0)
+    applicable: Mapped[int] = mapped_column(Integer, default=0)  # every item but the not applicable
+    core_met: Mapped[int] = mapped_column(Integer, default=0)
+    core_applicable: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.base import utcnow
-from services.standards import conformance
+from services.standards import conformance, trends
 from services.standards.models import Baseline
 from trust_it import jobs
 from trust_it.extensions import db
@@ -29,5 +29,9 @@ def refresh_every_trust() -> int:
 
 
 def refresh_trust(trust_id: int) -> int:
-    """Refresh every school of the trust against every published item; returns the drift found."""
-    return len(conformance.refresh(trust_id, None, now=utcnow()).drift)
+    """Refresh every school of the trust against every published item, and this month's point of
+    the trend with it; returns the drift found."""
+    now = utcnow()
+    drift = conformance.refresh(trust_id, None, now=now).drift
+    trends.record_month(trust_id, now=now)
+    return len(drift)
