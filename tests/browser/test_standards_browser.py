@@ -38,9 +38,10 @@ def handset(browser):
     context.close()
 
 
-def test_the_heatmap_is_reached_and_worked_by_keyboard(live_server, desktop, make, answered):
+def test_the_heatmap_is_reached_and_worked_by_keyboard(live_server, desktop, handset, make, answered):
     page = desktop
-    _sign_in(page, live_server, make.user(role="technical", trust=answered.trust).email)
+    email = make.user(role="technical", trust=answered.trust).email
+    _sign_in(page, live_server, email)
     page.goto(f"{live_server}/trust/standards")
     expect(page.get_by_role("heading", level=1)).to_have_text("Standards across the trust")
     assert_accessible(page)
@@ -82,6 +83,16 @@ def test_the_heatmap_is_reached_and_worked_by_keyboard(live_server, desktop, mak
     expect(page.locator("table.heatmap th.hm-item")).to_have_count(6)
     expect(page.locator("table.heatmap tbody tr").first.locator("th")).to_contain_text("Oak School")
     assert_accessible(page)
+
+    # On a phone the table gives way to a card per school: its counts and what needs attention.
+    _sign_in(handset, live_server, email)
+    handset.goto(f"{live_server}/trust/standards")
+    expect(handset.locator("table.heatmap")).to_be_hidden()
+    oak_card = handset.locator(".school-card", has_text="Oak School")
+    expect(oak_card).to_contain_text("Met")
+    expect(oak_card).to_contain_text("Needs attention")
+    assert_accessible(handset)
+    assert_no_sideways_scrolling(handset)
 
 
 def test_a_first_self_assessment_on_a_phone(live_server, handset, make, answered):

@@ -305,3 +305,22 @@ def test_the_first_self_assessment_walks_one_item_per_screen_and_resumes(app, ma
     assert "Next steps" in summary and "Broadband internet" in summary and "Cyber security" in summary
     assert "Still to answer" in summary and "Servers and storage" in summary
     assert client.get(f"/s/oak/standards/self-assessment/step?{base}&n=13").status_code == 404
+
+
+def test_an_item_s_history_keeps_the_answers_given_to_earlier_versions(app, make, scene, login_as):
+    from services.standards import baselines
+    with data(app) as s:
+        dfe = baseline(s, scene.trust.id, "DFE-DTS")
+        baselines.update_item(dfe, "DFE-WIRELESS", {"review_days": 200}, by=None, now=utcnow())
+        baselines.publish(baselines.draft_of(dfe), by=None, now=utcnow())
+        conformance.refresh(scene.trust.id, None, now=utcnow())
+        wireless = item(s, scene.trust.id, "DFE-WIRELESS").id
+        oak = s.get(School, scene.primary.id)
+        elm_answers = len(assessments.item_history(scene.secondary.id, item(s, scene.trust.id, "DFE-WIRELESS")))
+        assessments.record_attestation(oak, item(s, scene.trust.id, "DFE-WIRELESS"), status="partly_met",
+                                       evidence="Two rooms without coverage", by=None, now=utcnow())
+    assert elm_answers == 1  # Elm's answer, not Oak's
+    text = login_as(_people(make, scene)["technician"]).get(f"/s/oak/standards/items/{wireless}").text
+    history = text.split("<h2>History</h2>")[1]
+    assert history.index("Two rooms without coverage") < history.index("Survey by the installer")
+    assert "(version 1)" in history
