@@ -324,3 +324,16 @@ def test_an_item_s_history_keeps_the_answers_given_to_earlier_versions(app, make
     history = text.split("<h2>History</h2>")[1]
     assert history.index("Two rooms without coverage") < history.index("Survey by the installer")
     assert "(version 1)" in history
+
+
+def test_a_file_that_is_not_evidence_is_refused_beside_its_field(app, make, scene, login_as):
+    with data(app) as s:
+        cyber = item(s, scene.trust.id, "DFE-CYBER").id
+    client = login_as(_people(make, scene)["technician"])
+    refused = client.post(f"/s/oak/standards/items/{cyber}", data={
+        "status": "met", "evidence": "See the file", "attachment": (io.BytesIO(b"MZ\x90\x00\x03" + bytes(range(256))),
+                                                                   "certificate.png")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422 and 'id="attachment-error"' in refused.text
+    with data(app) as s:
+        assert s.query(Assessment).filter_by(school_id=scene.primary.id, item_id=cyber).count() == 1  # the old one
