@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from schools import bp
-from schools.standards_forms import answer_data, answer_form
+from schools.standards_forms import answer_data, answer_form, place_error
 from schools.views import EVERYONE
 from services.base import utcnow
 from services.standards import assessments, baselines, conformance, permissions
@@ -28,7 +28,6 @@ from services.standards.errors import StandardsError
 from services.standards.models import STATUSES, Assessment, Conformance, StandardItem
 from services.standards.phases import phase_of
 from trust_it.access import requires_school_role
-from trust_it.central.helpers import attach_error
 from trust_it.central.standards import chosen_baseline
 from trust_it.extensions import db
 from trust_it.tenancy import current_scope
@@ -102,7 +101,7 @@ def record_answer(item: StandardItem, form) -> Assessment | None:
         return assessments.record(g.school, item, answer_data(form), by=current_user, now=utcnow(),
                                   attachment=form.attachment.data)
     except StandardsError as exc:
-        attach_error(form, exc)
+        place_error(form, exc)
         return None
 
 

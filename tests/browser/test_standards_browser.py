@@ -113,8 +113,9 @@ def test_a_first_self_assessment_on_a_phone(live_server, handset, make, answered
     assert_no_sideways_scrolling(page)
 
     # Too slow for a primary: the next steps show before moving on.
-    page.get_by_label("Record the measured value").check()
-    page.get_by_label("Measured value (Mbps)").fill("40")
+    page.get_by_label("Record what was measured").check()
+    page.get_by_label("Download (Mbps)").fill("40")
+    page.get_by_label("Upload (Mbps)").fill("10")
     page.get_by_role("button", name="Save and continue").click()
     expect(page.locator("#next-steps")).to_be_visible()
     assert_accessible(page)

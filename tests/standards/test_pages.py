@@ -158,7 +158,8 @@ def test_the_technical_team_edits_a_draft_with_errors_beside_fields_and_publishe
     assert saved.status_code == 200 and "RPA-CYBERALARM saved in the draft" in saved.text
     added = client.post(f"/trust/standards/baselines/{rpa}/items/new", data={
         "code": "rpa-speeds", "title": "Broadband speed checked", "severity": "low", "check_kind": "measured",
-        "unit": "Mbps", "thresholds": "primary at_least 100 partly 80\nsecondary at_least 1000"},
+        "unit": "Mbps", "thresholds": "primary download at_least 100 partly 80\nprimary upload at_least 30\n"
+                                        "secondary download at_least 1000"},
         follow_redirects=True)
     assert "RPA-SPEEDS saved in the draft" in added.text
     bad_threshold = client.post(f"/trust/standards/baselines/{rpa}/items/new", data={
@@ -246,11 +247,13 @@ def test_a_measured_value_and_not_applicable_are_recorded_from_the_form(app, mak
         broadband = item(s, scene.trust.id, "DFE-BROADBAND").id
         devices = item(s, scene.trust.id, "DFE-DEVICES").id
     client = login_as(_people(make, scene)["school_lead"])
-    no_value = client.post(f"/s/oak/standards/items/{broadband}", data={"status": "measured"})
-    assert no_value.status_code == 422 and 'id="value-error">Give the measured value' in no_value.text
-    measured = client.post(f"/s/oak/standards/items/{broadband}", data={"status": "measured", "value": "85"},
-                           follow_redirects=True)
-    assert "saved: partly met" in measured.text and "85 Mbps" in measured.text
+    no_upload = client.post(f"/s/oak/standards/items/{broadband}", data={"status": "measured",
+                                                                          "measure_download": "85"})
+    assert no_upload.status_code == 422 and 'id="measure_upload-error">Give the upload value' in no_upload.text
+    measured = client.post(f"/s/oak/standards/items/{broadband}", data={
+        "status": "measured", "measure_download": "85", "measure_upload": "35"}, follow_redirects=True)
+    # The worst of the two: download is short of 100 Mbps for a primary, upload meets 30.
+    assert "saved: partly met" in measured.text and "download 85 Mbps, upload 35 Mbps" in measured.text
     # A computed item takes only "does not apply", with the reason.
     form = client.get(f"/s/oak/standards/items/{devices}").text
     assert 'value="met"' not in form and 'value="not_applicable"' in form
@@ -288,7 +291,8 @@ def test_the_first_self_assessment_walks_one_item_per_screen_and_resumes(app, ma
     base = first.group(1).replace("&amp;", "&").split("&n=")[0].split("?")[1]
     # A measured value below the mark: the screen shows the next steps before moving on.
     shown = client.post(f"/s/oak/standards/self-assessment/step?{base}&n=1",
-                        data={"status": "measured", "value": "20"}, follow_redirects=True)
+                        data={"status": "measured", "measure_download": "20", "measure_upload": "5"},
+                        follow_redirects=True)
     assert "Next steps" in shown.text and "Item 1 of 12" in shown.text and "Next item" in shown.text
     # A computed item is already answered from the records.
     switching = client.get(f"/s/oak/standards/self-assessment/step?{base}&n=2").text

@@ -46,8 +46,8 @@ class ItemForm(FlaskForm):
     unit = StringField("Unit", validators=[Optional(), Length(max=20)], description="For a measured value, e.g. Mbps.")
     thresholds = TextAreaField(
         "Thresholds per phase", validators=[Optional()],
-        description="For a measured value, one line per phase (or “default”): "
-                    "“primary at_least 100 partly 80”. Comparisons: " + ", ".join(COMPARISONS) + ".")
+        description="For measured values, one line per phase (or “default”) and measure: "
+                    "“primary download at_least 100 partly 80”. Comparisons: " + ", ".join(COMPARISONS) + ".")
     check_key = SelectField("Computed check", choices=[("", "— none —")] + list(DERIVED_KEYS.items()),
                             validators=[Optional()])
     comparison = SelectField("Comparison", choices=[("", "— none —")] + list(COMPARISONS.items()),
@@ -76,25 +76,27 @@ def _value(text: str):
 
 
 def parse_thresholds(text: str) -> dict:
-    """"primary at_least 100 partly 80" per line → {"primary": {"comparison", "threshold", "partly"}}."""
-    rules = {}
+    """"primary download at_least 100 partly 80" per line →
+    {"primary": {"download": {"comparison", "threshold", "partly"}}}."""
+    rules: dict[str, dict] = {}
     for line in (text or "").splitlines():
         words = line.replace(":", " ").split()
         if not words:
             continue
-        if len(words) not in (3, 5) or (len(words) == 5 and words[3] != "partly"):
-            raise StandardsError(f"Write “phase comparison threshold [partly N]”, not “{line.strip()}”.", "thresholds")
-        rule = {"comparison": words[1], "threshold": words[2]}
-        if len(words) == 5:
-            rule["partly"] = words[4]
-        rules[words[0]] = rule
+        if len(words) not in (4, 6) or (len(words) == 6 and words[4] != "partly"):
+            raise StandardsError(f"Write “phase measure comparison threshold [partly N]”, not “{line.strip()}”.",
+                                 "thresholds")
+        rule = {"comparison": words[2], "threshold": words[3]}
+        if len(words) == 6:
+            rule["partly"] = words[5]
+        rules.setdefault(words[0], {})[words[1]] = rule
     return rules
 
 
 def thresholds_text(thresholds: dict) -> str:
-    return "\n".join(f"{phase} {rule['comparison']} {rule['threshold']:g}"
+    return "\n".join(f"{phase} {measure} {rule['comparison']} {rule['threshold']:g}"
                      + (f" partly {rule['partly']:g}" if rule.get("partly") is not None else "")
-                     for phase, rule in (thresholds or {}).items())
+                     for phase, measures in (thresholds or {}).items() for measure, rule in measures.items())
 
 
 def parse_settings(text: str) -> list[dict]:
