@@ -12,11 +12,11 @@ permissions.py). Another school's page is a 404 (the school is not found), like 
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from schools import bp
@@ -25,14 +25,14 @@ from schools.views import EVERYONE
 from services.base import utcnow
 from services.standards import assessments, baselines, conformance, permissions
 from services.standards.errors import StandardsError
-from services.standards.models import STATUSES, Assessment, Conformance, StandardItem
+from services.standards.models import DRIFT_CAUSES, STATUSES, Assessment, Conformance, DriftEvent, StandardItem
 from services.standards.phases import phase_of
 from trust_it.access import requires_school_role
 from trust_it.central.standards import chosen_baseline
 from trust_it.extensions import db
 from trust_it.tenancy import current_scope
 
-DUE_WITHIN = timedelta(days=30)
+DUE_WITHIN = 30  # days: evidence expiring this soon is due for renewal
 FAILING = ("not_met", "partly_met")
 ANSWERED_BY_PLATFORM = ("derived", "setting")
 
@@ -54,11 +54,6 @@ def failing_url(row: Conformance) -> str | None:
     return url_for(endpoint, **args)
 
 
-def is_due(row: Conformance, now) -> bool:
-    """Evidence that has expired, or expires within 30 days."""
-    return row.status == "expired" or (row.expires_at is not None and row.expires_at <= now + DUE_WITHIN)
-
-
 @bp.get("/standards")
 @requires_school_role(*EVERYONE)
 def standards():
@@ -72,9 +67,29 @@ def standards():
         groups.setdefault(row.baseline_id, []).append(row)
     return render_template(
         "schools/standards/index.html", school=school, now=now, groups=groups, by_baseline=by_baseline,
-        failing=[r for r in rows if r.status in FAILING], due=[r for r in rows if is_due(r, now)],
+        failing=[r for r in rows if r.status in FAILING],
+        due=[r for r in rows if r.status == "expired"] + conformance.due([school.id], now=now, within_days=DUE_WITHIN),
+        drift=conformance.drift_of([school.id], limit=10), DRIFT_CAUSES=DRIFT_CAUSES, action_form=FlaskForm(),
+        may_open_ticket=permissions.may_open_drift_ticket(current_scope(), school.id),
         unanswered=[r for r in rows if r.status == "unknown" and r.item.check_kind not in ANSWERED_BY_PLATFORM],
         STATUSES=STATUSES, failing_url=failing_url, may_assess=may_assess())
+
+
+@bp.post("/standards/drift/<int:drift_id>/ticket")
+@requires_school_role(*EVERYONE)
+def standard_drift_ticket(drift_id):
+    """The one click from a drift to a ticket at the school (the same ticket if one was opened already)."""
+    drift = db.session.execute(select(DriftEvent).where(DriftEvent.id == drift_id,
+                                                        DriftEvent.school_id == g.school.id)).scalar_one_or_none()
+    if drift is None:
+        abort(404)
+    permissions.check(permissions.may_open_drift_ticket(current_scope(), g.school.id),
+                      "Only the school's head and technician, or the trust's technical team, open tickets from here.")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    ticket = conformance.open_ticket(drift, by=current_user, now=utcnow())
+    flash(f"Request {ticket.reference} is open for {drift.item.title}.", "success")
+    return redirect(url_for(".ticket", ticket_id=ticket.id))
 
 
 # --- one item ---------------------------------------------------------------------------------

@@ -341,3 +341,34 @@ def test_a_file_that_is_not_evidence_is_refused_beside_its_field(app, make, scen
     assert refused.status_code == 422 and 'id="attachment-error"' in refused.text
     with data(app) as s:
         assert s.query(Assessment).filter_by(school_id=scene.primary.id, item_id=cyber).count() == 1  # the old one
+
+
+def test_a_drift_is_shown_and_a_request_opened_from_it_in_one_click(app, make, scene, figures, login_as):
+    from services.desk.models import Ticket
+    from services.standards.models import DriftEvent
+    # An Intune sync later: Oak's devices fall out of support, so the computed item turns from met to not met.
+    figures.table["assets.supported_os_share"][scene.primary.id] = Figure(
+        50.0, 25, 50, "25 of 50 end-user devices in use run a supported operating system",
+        {"school": str(scene.primary.id), "group": "end_user", "support": "unsupported"})
+    figures.table["assets.supported_os_share"][scene.secondary.id] = Figure(10.0, 5, 50, "5 of 50", {})
+    with data(app) as s:
+        conformance.refresh(scene.trust.id, None, now=utcnow())
+        devices = item(s, scene.trust.id, "DFE-DEVICES").id
+        oak_drift = s.query(DriftEvent).filter_by(school_id=scene.primary.id, item_id=devices).one().id
+        elm_drift = s.query(DriftEvent).filter_by(school_id=scene.secondary.id).first()
+    people = _people(make, scene)
+    assert elm_drift is None  # Elm was only partly met: no drift
+    page = login_as(people["staff"]).get("/s/oak/standards").text
+    assert "What changed on its own" in page and "Met → Not met" in page and "Open a request" not in page
+    assert login_as(people["staff"]).post(f"/s/oak/standards/drift/{oak_drift}/ticket").status_code == 403
+
+    technician = login_as(people["technician"])
+    assert "Open a request" in technician.get("/s/oak/standards").text  # Cyber Essentials' updates drifted too
+    opened = technician.post(f"/s/oak/standards/drift/{oak_drift}/ticket")
+    assert opened.status_code == 302 and "/s/oak/tickets/" in opened.headers["Location"]
+    again = technician.post(f"/s/oak/standards/drift/{oak_drift}/ticket")
+    assert again.headers["Location"] == opened.headers["Location"]  # the same request, not a second
+    with data(app) as s:
+        assert s.query(Ticket).filter(Ticket.title.like("Standard no longer met%")).count() == 1
+    assert "The request about it" in technician.get("/s/oak/standards").text
+    assert technician.post("/s/elm/standards/drift/1/ticket").status_code == 404

@@ -1,12 +1,13 @@
 """The standards pages of a side's school, for the tenancy probe: an answer with an evidence file (the
 id /s/…/standards/evidence/<assessment_id> takes) to the item the standards area published (it runs
-first); the file's name and the evidence text are the secrets."""
+first), and the drift of that evidence expiring a year on (…/standards/drift/<drift_id>/ticket); the
+file's name and the evidence text are the secrets."""
 from datetime import datetime
 
 from services.desk.attachments import Upload
 from services.directory.models import School
-from services.standards import assessments
-from services.standards.models import Baseline, BaselineVersion, StandardItem
+from services.standards import assessments, conformance
+from services.standards.models import Baseline, BaselineVersion, DriftEvent, StandardItem
 from tests.conftest import data
 
 
@@ -21,4 +22,7 @@ def side(app, make, trust, school, word):
         answer = assessments.record_attestation(s.get(School, school.id), item, status="met",
                                                 evidence=f"{word} restore evidence", by=None, now=now,
                                                 attachment=upload)
-    return ({"assessment_id": answer.id}, [f"{word}-restore-log.txt", f"{word} restore evidence"])
+        conformance.refresh(trust.id, [school.id], now=datetime(2027, 4, 1, 10, 0), item_ids=[item.id])
+        drift = s.query(DriftEvent).filter_by(school_id=school.id, item_id=item.id, cause="expired").one()
+    return ({"assessment_id": answer.id, "drift_id": drift.id},
+            [f"{word}-restore-log.txt", f"{word} restore evidence"])
