@@ -23,7 +23,6 @@ from services.standards.phases import phase_of
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
 from trust_it.central.helpers import current_trust
-from trust_it.charts import Bar, bar_chart
 from trust_it.tenancy import TRUST_ROLES, current_scope
 
 # A short word for each status, shown in every cell beside its colour.
@@ -109,18 +108,13 @@ def sort_rows(rows: list[Row], sort: str) -> list[Row]:
     return rows
 
 
-def core_chart(rows: list[Row], items: list[StandardItem]):
-    """Progress toward the 2030 core standards: per core item, how many schools meet it."""
-    core = [i for i in items if i.core_2030]
-    if not core or not rows:
-        return None
-    bars = []
-    for item in core:
+def core_progress(rows: list[Row], items: list[StandardItem]) -> list[tuple[StandardItem, int, int]]:
+    """Progress toward the 2030 core standards: per core item, the schools meeting it of those held to it."""
+    progress = []
+    for item in (i for i in items if i.core_2030):
         held = [r for r in rows if item.id in r.cells and r.cells[item.id].status != "not_applicable"]
-        met = sum(1 for r in held if r.cells[item.id].status == "met")
-        bars.append(Bar(item.title, met, f"{met} of {len(held)} schools"))
-    return bar_chart(bars, chart_id="core-2030", title="Schools meeting each core standard for 2030",
-                     summary="Schools meeting each of the core standards for 2030.")
+        progress.append((item, sum(1 for r in held if r.cells[item.id].status == "met"), len(held)))
+    return progress
 
 
 @bp.get("/standards")
@@ -143,7 +137,7 @@ def standards():
     return render_template(
         "central/standards/heatmap.html", trust=trust, baselines=choices, baseline=baseline, version=version,
         items=items, rows=rows, f=f, query=query, PHASES=PHASES, SUPPORT_MODELS=SUPPORT_MODELS, SORTS=SORTS,
-        STATUSES=STATUSES, CELL_WORDS=CELL_WORDS, chart=core_chart(rows, items),
+        STATUSES=STATUSES, CELL_WORDS=CELL_WORDS, core=core_progress(rows, items),
         schools_meeting_core=sum(1 for r in rows if r.core_applicable and r.core_met == r.core_applicable),
         cell_url=lambda school, item: url_for("schools.standard_item", school=school.slug, item_id=item.id),
         sort_url=lambda key: url_for(".standards", **{**query, "sort": key}),
