@@ -185,6 +185,9 @@ def _walk_url(endpoint: str, baseline, **args) -> str:
 @bp.get("/standards/self-assessment")
 @requires_school_role(*permissions.ASSESSORS)
 def standards_walk():
+    if chosen_baseline(baselines.baselines_of(g.school.trust_id), None) is None:
+        return render_template("schools/standards/walk_start.html", school=g.school, baseline=None, items=[],
+                               waiting=[], answered=0, walk_url=_walk_url)
     baseline, items, states = walk_items()
     waiting = [n for n, item in enumerate(items, 1) if needs_answer(item, states)]
     return render_template("schools/standards/walk_start.html", school=g.school, baseline=baseline, items=items,

@@ -372,3 +372,24 @@ def test_a_drift_is_shown_and_a_request_opened_from_it_in_one_click(app, make, s
         assert s.query(Ticket).filter(Ticket.title.like("Standard no longer met%")).count() == 1
     assert "The request about it" in technician.get("/s/oak/standards").text
     assert technician.post("/s/elm/standards/drift/1/ticket").status_code == 404
+
+
+def test_the_trust_technical_team_reads_a_school_item_but_the_school_answers_it(app, make, scene, login_as):
+    with data(app) as s:
+        cyber = item(s, scene.trust.id, "DFE-CYBER").id
+    client = login_as(make.user(role="technical", trust=scene.trust))
+    page = client.get(f"/s/oak/standards/items/{cyber}")
+    assert page.status_code == 200 and "Cyber security" in page.text and "Your answer" not in page.text
+    assert client.post(f"/s/oak/standards/items/{cyber}", data={"status": "met", "evidence": "x"}).status_code == 403
+    assert client.get("/s/oak/standards/self-assessment").status_code == 403
+
+
+def test_a_school_of_a_trust_with_no_standards_is_told_so(make, login_as):
+    trust = make.trust("Empty Trust")
+    school = make.school("bare", trust=trust)
+    client = login_as(make.user(role="technician", school=school, trust=trust))
+    assert "The trust has not published any standards yet" in client.get("/s/bare/standards").text
+    assert "nothing to assess against" in client.get("/s/bare/standards/self-assessment").text
+    assert client.get("/s/bare/standards/self-assessment/step?n=1").status_code == 404
+    trust_page = login_as(make.user(role="trustee", trust=trust)).get("/trust/standards")
+    assert trust_page.status_code == 200 and "The trust has no standards yet" in trust_page.text
