@@ -8,7 +8,11 @@ from playwright.sync_api import expect
 from services.base import utcnow
 from services.directory.models import School
 from services.standards import assessments, conformance
-from tests.browser.test_assets_browser import PHONE, assert_accessible, assert_no_sideways_scrolling
+from tests.browser.test_assets_browser import (
+    assert_accessible,
+    assert_no_sideways_scrolling,
+    handset,  # noqa: F401  (a 390×844 phone)
+)
 from tests.conftest import PASSWORD, data
 from tests.standards.conftest import figures, item, world  # noqa: F401  (the standards world and figures)
 
@@ -31,14 +35,7 @@ def answered(app, world, figures):  # noqa: F811
     return world
 
 
-@pytest.fixture
-def handset(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield context.new_page()
-    context.close()
-
-
-def test_the_heatmap_is_reached_and_worked_by_keyboard(live_server, desktop, handset, make, answered):
+def test_the_heatmap_is_reached_and_worked_by_keyboard(live_server, desktop, handset, make, answered):  # noqa: F811
     page = desktop
     email = make.user(role="technical", trust=answered.trust).email
     _sign_in(page, live_server, email)
@@ -95,7 +92,7 @@ def test_the_heatmap_is_reached_and_worked_by_keyboard(live_server, desktop, han
     assert_no_sideways_scrolling(handset)
 
 
-def test_a_first_self_assessment_on_a_phone(live_server, handset, make, answered):
+def test_a_first_self_assessment_on_a_phone(live_server, handset, make, answered):  # noqa: F811
     page = handset
     _sign_in(page, live_server, make.user(role="school_lead", school=answered.primary, trust=answered.trust).email)
     page.goto(f"{live_server}/s/oak/standards")
