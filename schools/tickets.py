@@ -139,7 +139,7 @@ def chosen_user(value: str) -> User | None:
 
 NAV = (("schools.home", "Overview"), ("schools.ticket_new", "Raise a request"), ("schools.my_tickets", "My requests"),
        ("schools.queue", "Queue"), ("schools.guidance", "Guidance"), ("schools.training_list", "Training"),
-       ("schools.visits", "Visits"), ("schools.assets", "Assets"))
+       ("schools.visits", "Visits"), ("schools.assets", "Assets"), ("schools.standards", "Standards"))
 
 
 @bp.app_context_processor

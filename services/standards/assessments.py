@@ -151,3 +151,16 @@ def history(school_ids, *, item_id: int | None = None):
     if item_id is not None:
         stmt = stmt.where(Assessment.item_id == item_id)
     return stmt
+
+
+def item_history(school_id: int, item: StandardItem) -> list[Assessment]:
+    """The school's answers about this item in every version of its baseline (matched by code, as
+    conformance carries answers over), newest first, in one query."""
+    baseline_id = select(BaselineVersion.baseline_id).where(BaselineVersion.id == item.version_id).scalar_subquery()
+    stmt = (select(Assessment).join(StandardItem, StandardItem.id == Assessment.item_id)
+            .join(BaselineVersion, BaselineVersion.id == StandardItem.version_id)
+            .where(Assessment.school_id == school_id, StandardItem.code == item.code,
+                   BaselineVersion.baseline_id == baseline_id)
+            .options(joinedload(Assessment.item), joinedload(Assessment.assessed_by))
+            .order_by(Assessment.assessed_at.desc(), Assessment.id.desc()))
+    return list(db.session.execute(stmt).scalars())

@@ -32,6 +32,11 @@ def may_assess(scope: Scope, school_id: int) -> bool:
     return bool(scope.sees(school_id) and scope.school_roles.get(school_id, frozenset()).intersection(ASSESSORS))
 
 
+def may_open_drift_ticket(scope: Scope, school_id: int) -> bool:
+    """Open a ticket from a drift: the school's head or technician, or the trust's technical team."""
+    return may_assess(scope, school_id) or bool(scope.sees(school_id) and may_manage_baselines(scope))
+
+
 def may_read_trust_wide(scope: Scope) -> bool:
     return bool(scope.trust_roles)
 

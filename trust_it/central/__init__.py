@@ -18,4 +18,6 @@ from trust_it.central import (  # noqa: E402,F401
     knowledge,
     people,
     signin,
+    standards,
+    standards_baselines,
 )

@@ -1,0 +1,144 @@
+"""The trust's view of its schools against a baseline: the heatmap, scorecards and the 2030 core.
+
+/trust/standards    schools × items of one baseline (the DfE standards unless another is chosen),
+                    filtered by phase, support model and "core 2030 only", sorted by name or share
+                    met — every choice a GET parameter, so a view can be bookmarked and shared.
+
+The cells come from one query of the conformance rows (services/standards/conformance.py); the
+scorecards and the core-2030 progress are counted from the same rows, so the page costs the same
+whatever the number of schools.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask import render_template, request, url_for
+
+from services.directory import schools as school_service
+from services.directory.models import SUPPORT_MODELS
+from services.standards import baselines, conformance, permissions
+from services.standards.models import PHASES, STATUSES, Baseline, StandardItem
+from services.standards.phases import phase_of
+from trust_it.access import requires_trust_role
+from trust_it.central import bp
+from trust_it.central.helpers import current_trust
+from trust_it.tenancy import TRUST_ROLES, current_scope
+
+# A short word for each status, shown in every cell beside its colour.
+CELL_WORDS = {"met": "Met", "partly_met": "Partly", "not_met": "Not met", "not_applicable": "N/A",
+              "exception": "Exception", "unknown": "Unknown", "expired": "Expired"}
+SORTS = {"name": "School name (A–Z)", "met": "Most met first", "least": "Least met first"}
+FAILING = ("not_met", "partly_met", "expired", "unknown")
+
+
+@bp.app_context_processor
+def _standards_nav():
+    """The main navigation's "Standards" link, for the trust roles that read every school's conformance."""
+    from flask_login import current_user
+    if not current_user.is_authenticated:
+        return {}
+    return {"trust_standards_nav": permissions.may_read_trust_wide(current_scope())}
+
+
+def default_baseline(choices: list[Baseline]) -> Baseline | None:
+    """The DfE standards when the trust has them (what schools are measured against nationally)."""
+    return next((b for b in choices if b.source == "dfe"), choices[0] if choices else None)
+
+
+def chosen_baseline(choices: list[Baseline], value: str | None) -> Baseline | None:
+    if value and value.isascii() and value.isdigit():
+        found = next((b for b in choices if b.id == int(value)), None)
+        if found is not None:
+            return found
+    return default_baseline(choices)
+
+
+@dataclass
+class Row:
+    """One school's line of the heatmap, and its scorecard."""
+    school: object
+    cells: dict = field(default_factory=dict)     # item id → Conformance
+    counts: Counter = field(default_factory=Counter)
+    core_met: int = 0
+    core_applicable: int = 0
+
+    @property
+    def share_met(self) -> float | None:
+        return conformance.share_met(self.counts)
+
+    @property
+    def failing(self) -> list:
+        return [c for c in self.cells.values() if c.status in FAILING]
+
+
+def heatmap_filters(args) -> dict:
+    """The page's choices, from the query string; anything unknown is ignored (and left out of links)."""
+    return {"baseline": args.get("baseline", "") if (args.get("baseline") or "").isdigit() else "",
+            "phase": args.get("phase", "") if args.get("phase") in PHASES else "",
+            "support": args.get("support", "") if args.get("support") in SUPPORT_MODELS else "",
+            "core": "1" if args.get("core") == "1" else "",
+            "sort": args.get("sort", "") if args.get("sort") in SORTS else ""}
+
+
+def build_rows(schools, items: list[StandardItem], baseline_id: int, *, core_only: bool) -> list[Row]:
+    """The heatmap's rows: every cell, the counts per status and the core-2030 progress, from one query."""
+    rows = {s.id: Row(s) for s in schools}
+    wanted = {i.id for i in items}
+    for c in conformance.rows_for(list(rows), baseline_id=baseline_id, core_only=core_only):
+        if c.item_id not in wanted:
+            continue
+        row = rows[c.school_id]
+        row.cells[c.item_id] = c
+        row.counts[c.status] += 1
+        if c.item.core_2030 and c.status != "not_applicable":
+            row.core_applicable += 1
+            row.core_met += c.status == "met"
+    return list(rows.values())
+
+
+def sort_rows(rows: list[Row], sort: str) -> list[Row]:
+    rows = sorted(rows, key=lambda r: r.school.name.casefold())
+    if sort in ("met", "least"):
+        # Schools with nothing applicable go last either way: they have no share to compare.
+        known = [r for r in rows if r.share_met is not None]
+        unknown = [r for r in rows if r.share_met is None]
+        known.sort(key=lambda r: r.share_met, reverse=sort == "met")
+        rows = known + unknown
+    return rows
+
+
+def core_progress(rows: list[Row], items: list[StandardItem]) -> list[tuple[StandardItem, int, int]]:
+    """Progress toward the 2030 core standards: per core item, the schools meeting it of those held to it."""
+    progress = []
+    for item in (i for i in items if i.core_2030):
+        held = [r for r in rows if item.id in r.cells and r.cells[item.id].status != "not_applicable"]
+        progress.append((item, sum(1 for r in held if r.cells[item.id].status == "met"), len(held)))
+    return progress
+
+
+@bp.get("/standards")
+@requires_trust_role(*TRUST_ROLES)
+def standards():
+    trust = current_trust()
+    f = heatmap_filters(request.args)
+    choices = baselines.baselines_of(trust.id)
+    baseline = chosen_baseline(choices, f["baseline"])
+    version = baselines.published_version(baseline) if baseline else None
+    items = baselines.items_of(version) if version else []
+    if f["core"]:
+        items = [i for i in items if i.core_2030]
+    schools = [s for s in school_service.schools_of_trust(trust.id)
+               if (not f["phase"] or phase_of(s) == f["phase"])
+               and (not f["support"] or s.support_model == f["support"])]
+    rows = build_rows(schools, items, baseline.id, core_only=bool(f["core"])) if version else []
+    rows = sort_rows(rows, f["sort"])
+    query = {k: v for k, v in f.items() if v}
+    return render_template(
+        "central/standards/heatmap.html", trust=trust, baselines=choices, baseline=baseline, version=version,
+        items=items, rows=rows, f=f, query=query, PHASES=PHASES, SUPPORT_MODELS=SUPPORT_MODELS, SORTS=SORTS,
+        STATUSES=STATUSES, CELL_WORDS=CELL_WORDS, core=core_progress(rows, items),
+        schools_meeting_core=sum(1 for r in rows if r.core_applicable and r.core_met == r.core_applicable),
+        cell_url=lambda school, item: url_for("schools.standard_item", school=school.slug, item_id=item.id),
+        sort_url=lambda key: url_for(".standards", **{**query, "sort": key}),
+        may_manage=permissions.may_manage_baselines(current_scope()))
