@@ -44,6 +44,7 @@ from schools import (  # noqa: E402,F401
     assets,
     guidance,
     queue,
+    standards_exceptions,
     tickets,
     views,
     visits,

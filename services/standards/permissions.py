@@ -39,3 +39,17 @@ def may_read_trust_wide(scope: Scope) -> bool:
 def check(allowed: bool, message: str, field: str | None = None) -> None:
     if not allowed:
         raise NotAllowed(message, field)
+
+
+def may_request_exception(scope: Scope, school_id: int) -> bool:
+    """Ask for (or withdraw) an exception to an item: whoever assesses the school. Recommending
+    and deciding follow the desk's escalation rules (services/desk/permissions.py)."""
+    return may_assess(scope, school_id)
+
+
+# Who turns a drift into a ticket: the school's assessors and IT people, and the trust's team.
+DRIFT_TICKET_ROLES = ASSESSORS + ("msp_engineer", "service_desk", "technical", "it_director")
+
+
+def may_raise_from_drift(scope: Scope, school_id: int) -> bool:
+    return scope.sees(school_id) and bool(scope.roles_at(school_id).intersection(DRIFT_TICKET_ROLES))

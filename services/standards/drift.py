@@ -1,0 +1,151 @@
+"""Drift: when a school's standards get worse on their own, the people who can act hear about it,
+and a ticket can be opened from it in one click.
+
+- `notify`: called by `conformance.refresh` with the drift it recorded. Each person concerned — the
+  school's technicians, MSP engineers and head, and the trust's technical team — gets ONE e-mail per
+  refresh listing every drift of the schools they look after (a whole trust's for the trust's team),
+  written to the desk's outbox in one batch and sent by its mail job.
+- `raise_ticket`: a ticket at the school naming the item, its figures and the link to what fails;
+  the drift remembers it, so a second click opens the same ticket rather than another.
+- `refresh_every_trust`: the daily job that refreshes conformance, so evidence and exceptions expire
+  on their day even when nothing else changes.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from services.desk import notify as desk_notify
+from services.desk import tickets
+from services.desk.errors import DeskError
+from services.desk.models import Ticket
+from services.directory.models import Membership, School, Trust, User
+from services.standards import permissions
+from services.standards.errors import StandardsError
+from services.standards.models import DRIFT_CAUSES, STATUSES, Conformance, DriftEvent, StandardItem
+from trust_it import jobs
+from trust_it.extensions import db
+from trust_it.tenancy import Scope, scope_for
+
+SCHOOL_ROLES = ("technician", "msp_engineer", "school_lead")
+TRUST_ROLES = ("technical",)
+
+
+def failing_path(slug: str, item: StandardItem, figures: dict | None) -> str | None:
+    """The school's list of what fails a computed item (the register, or the desk's queue for the
+    desk's own checks), filtered by the figure's query arguments; None when there is no such list."""
+    args = (figures or {}).get("failing_url_args")
+    if not args:
+        return None
+    page = "queue" if (item.check_key or "").startswith("desk.") else "assets"
+    return f"/s/{slug}/{page}?{urlencode(args)}"
+
+
+def describe(item: StandardItem, from_status: str | None, to_status: str, cause: str, figures: dict | None) -> str:
+    """One drift in words: the item, what it went from and to, why, and the figures behind it."""
+    change = f"{STATUSES.get(from_status, from_status or 'new')} → {STATUSES.get(to_status, to_status)}"
+    line = f"{item.code} {item.title}: {change.lower()} ({DRIFT_CAUSES.get(cause, cause).lower()})."
+    detail = (figures or {}).get("detail")
+    return f"{line} {detail}" if detail else line
+
+
+def _recipients(trust_id: int, school_ids: set[int], now: datetime) -> dict[int, tuple[User, set[int]]]:
+    """{user id: (user, the drifting schools they hear about)}: one query for schools and trust."""
+    rows = db.session.execute(
+        select(Membership.school_id, Membership.role, User).join(User, User.id == Membership.user_id)
+        .where(User.active.is_(True), Membership.current_at(now),
+               ((Membership.school_id.in_(school_ids) & Membership.role.in_(SCHOOL_ROLES))
+                | ((Membership.trust_id == trust_id) & Membership.role.in_(TRUST_ROLES))))
+        .order_by(User.id)).all()
+    people: dict[int, tuple[User, set[int]]] = {}
+    for school_id, _role, user in rows:
+        _, schools = people.setdefault(user.id, (user, set()))
+        schools.update({school_id} if school_id is not None else school_ids)
+    return people
+
+
+def notify(trust_id: int, found: list[tuple[dict, StandardItem, dict]], *, now: datetime) -> int:
+    """E-mail each person concerned once, listing all the drift of their schools (`found`: each
+    DriftEvent's values, its item and the item's new state). Returns the e-mails recorded."""
+    by_school: dict[int, list[str]] = defaultdict(list)
+    schools = {s.id: s for s in db.session.execute(
+        select(School).where(School.id.in_({row["school_id"] for row, _, _ in found}))).scalars()}
+    for row, item, state in found:
+        school = schools[row["school_id"]]
+        text = describe(item, row["from_status"], row["to_status"], row["cause"], state.get("figures"))
+        path = failing_path(school.slug, item, state.get("figures"))
+        by_school[school.id].append(f"- {text}" + (f"\n  What fails: {desk_notify.page_url(path)}" if path else ""))
+    sent = 0
+    with desk_notify.batched():
+        for user, school_ids in _recipients(trust_id, set(by_school), now).values():
+            mine = sorted(school_ids & set(by_school), key=lambda sid: schools[sid].name)
+            count = sum(len(by_school[sid]) for sid in mine)
+            where = schools[mine[0]].name if len(mine) == 1 else f"{len(mine)} schools"
+            sections = "\n\n".join(f"{schools[sid].name}\n" + "\n".join(by_school[sid]) for sid in mine)
+            desk_notify.record(
+                "standards_drift", None, user.email,
+                f"Standards: {count} item{'s' if count != 1 else ''} got worse at {where}",
+                f"The platform's latest check of the trust's standards ({now:%d %b %Y %H:%M} UTC) found "
+                f"what follows. Open a ticket from any of them on the school's standards page.\n\n{sections}\n",
+                trust_id=trust_id, school_id=mine[0] if len(mine) == 1 else None)
+            sent += 1
+    return sent
+
+
+# --- a ticket from a drift ----------------------------------------------------------------------
+
+def get(drift_id, school_ids) -> DriftEvent | None:
+    return db.session.execute(select(DriftEvent).where(
+        DriftEvent.id == drift_id, DriftEvent.school_id.in_(list(school_ids)))).scalar()
+
+
+def raise_ticket(event: DriftEvent, *, by: User, now: datetime, scope: Scope | None = None, source: str = "web"):
+    """A ticket at the school about this drift (title and description naming the item, the figures
+    and the link to what fails), stored on the drift; the drift's existing ticket if it has one."""
+    scope = scope if scope is not None else scope_for(by)
+    permissions.check(permissions.may_raise_from_drift(scope, event.school_id),
+                      "Only the school's IT people and head, and the trust's team, raise tickets from drift.")
+    if event.ticket_id is not None:
+        existing = db.session.execute(select(Ticket).where(Ticket.id == event.ticket_id)).scalar()
+        if existing is not None:
+            return existing
+    school = db.session.get(School, event.school_id)
+    item = event.item
+    row = db.session.execute(select(Conformance).where(
+        Conformance.school_id == event.school_id, Conformance.item_id == event.item_id)).scalar()
+    figures = row.figures if row is not None else {}
+    path = failing_path(school.slug, item, figures)
+    verb = {"derived": "no longer met", "expired": "evidence expired", "exception": "exception ended"}
+    title = f"{item.code} {verb.get(event.cause, 'got worse')}: {item.title}"
+    description = "\n\n".join(part for part in (
+        describe(item, event.from_status, event.to_status, event.cause, figures),
+        f"Found {event.at:%d %b %Y %H:%M} UTC.",
+        f"What fails: {desk_notify.page_url(path)}" if path else "",
+        f"What the standard asks: {item.requirement}" if item.requirement else "",
+        f"How to meet it: {item.how_to_meet}" if item.how_to_meet else "") if part)
+    try:
+        ticket = tickets.create_ticket(school, requester=by, title=title[:tickets.TITLE_MAX], description=description,
+                                       kind="incident", source=source, by=by, now=now)
+    except DeskError as exc:
+        raise StandardsError(exc.message, exc.field) from None
+    event.ticket_id = ticket.id
+    db.session.flush()
+    return ticket
+
+
+# --- the daily refresh --------------------------------------------------------------------------
+
+@jobs.periodic("standards.refresh", every=24 * 3600)
+def refresh_every_trust(now: datetime | None = None) -> int:
+    """Refresh every trust's conformance (a job: it reads the clock at its edge). Evidence and
+    exceptions end on their day, and whoever is concerned is told, even if nothing else changed."""
+    from services.base import utcnow
+    from services.standards import conformance
+    now = now or utcnow()
+    drift = 0
+    for trust_id in db.session.execute(select(Trust.id).order_by(Trust.id)).scalars().all():
+        drift += len(conformance.refresh(trust_id, None, now=now).drift)
+    return drift
