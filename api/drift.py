@@ -50,6 +50,6 @@ class DriftTicket(MethodView):
         if event is None:
             abort(404, message="No such drift.")
         try:
-            return drift.raise_ticket(event, by=api_user(), now=utcnow(), scope=current_scope(), source="api")
+            return drift.open_ticket(event, by=api_user(), now=utcnow(), scope=current_scope(), source="api")
         except ServiceError as exc:
             unprocessable(exc)

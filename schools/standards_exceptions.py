@@ -9,7 +9,7 @@ Recommending and deciding happen on the trust's side, on the request's ticket (t
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField
@@ -21,12 +21,15 @@ from services.errors import NotAllowed
 from services.standards import drift, exceptions, permissions
 from services.standards.assessments import item_for
 from services.standards.errors import StandardsError
+from services.standards.models import StandardException
 from trust_it.access import requires_school_role
 from trust_it.central.forms import ActionForm
 from trust_it.central.helpers import attach_error
 from trust_it.extensions import db
+from trust_it.ids import db_int
 from trust_it.tenancy import current_scope
 
+PAGE = 50
 EXCEPTION_TAGS = {"requested": "blue", "recommended": "yellow", "approved": "green", "rejected": "red",
                   "expired": "grey", "withdrawn": "grey"}
 # Everyone with a role at the school reads its exceptions (permissions.may_read_school).
@@ -58,10 +61,15 @@ def _item_or_404(item_id):
 @bp.get("/standards/exceptions")
 @requires_school_role(*READERS)
 def standard_exceptions():
-    rows = db.session.execute(exceptions.exceptions_of([g.school.id]).order_by(
-        exceptions.StandardException.id.desc()).limit(200)).unique().scalars().all()
+    stmt = exceptions.exceptions_of([g.school.id]).order_by(StandardException.id.desc()).limit(PAGE + 1)
+    before = request.args.get("before", type=db_int)
+    if before:
+        stmt = stmt.where(StandardException.id < before)
+    rows = db.session.execute(stmt).unique().scalars().all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
     return render_template("schools/standards/exceptions.html", school=g.school, rows=rows, tags=EXCEPTION_TAGS,
-                           form=WithdrawForm(), today=utcnow().date(),
+                           form=WithdrawForm(), next_before=rows[-1].id if more and rows else None,
                            may_request=permissions.may_request_exception(current_scope(), g.school.id))
 
 
@@ -107,7 +115,7 @@ def standard_exception_withdraw(exception_id):
 
 
 @bp.post("/standards/drift/<int:drift_id>/ticket")
-@requires_school_role(*permissions.DRIFT_TICKET_ROLES)
+@requires_school_role(*permissions.ASSESSORS, *permissions.MANAGERS)
 def standard_drift_ticket(drift_id):
     event = drift.get(drift_id, [g.school.id])
     if event is None:
@@ -115,7 +123,7 @@ def standard_drift_ticket(drift_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        ticket = drift.raise_ticket(event, by=current_user._get_current_object(), now=utcnow(), scope=current_scope())
+        ticket = drift.open_ticket(event, by=current_user._get_current_object(), now=utcnow(), scope=current_scope())
     except NotAllowed:
         abort(403)
     except StandardsError as exc:

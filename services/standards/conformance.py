@@ -194,15 +194,13 @@ def refresh(trust_id: int, school_ids=None, *, now: datetime, item_ids=None) -> 
         for item, baseline_id in items:
             state = _state(item, baseline_id, school_id, phase, answers, derived, settings, now)
             excused = exceptions.get((school_id, baseline_id, item.code))
-            ended = False
-            if excused is not None and state["status"] != "not_applicable":
-                if ends_at(excused[1]) > now:
-                    state = {**state, "status": "exception", "expires_at": ends_at(excused[1]),
-                             "figures": {**state["figures"], "exception_id": excused[0],
-                                         "exception_ends_on": excused[1].isoformat()}}
-                else:
-                    lapsed.append(excused[0])
-                    ended = True
+            ended = excused is not None and ends_at(excused[1]) <= now
+            if ended:
+                lapsed.append(excused[0])
+            elif excused is not None and state["status"] != "not_applicable":
+                state = {**state, "status": "exception", "expires_at": ends_at(excused[1]),
+                         "figures": {**state["figures"], "exception_id": excused[0],
+                                     "exception_ends_on": excused[1].isoformat()}}
             old = current.get((school_id, item.id))
             before = old.status if old else None
             changed = before != state["status"]

@@ -5,7 +5,7 @@ and a ticket can be opened from it in one click.
   school's technicians, MSP engineers and head, and the trust's technical team — gets ONE e-mail per
   refresh listing every drift of the schools they look after (a whole trust's for the trust's team),
   written to the desk's outbox in one batch and sent by its mail job.
-- `raise_ticket`: a ticket at the school naming the item, its figures and the link to what fails;
+- `open_ticket`: a ticket at the school naming the item, its figures and the link to what fails;
   the drift remembers it, so a second click opens the same ticket rather than another.
 - `refresh_every_trust`: the daily job that refreshes conformance, so evidence and exceptions expire
   on their day even when nothing else changes.
@@ -102,12 +102,12 @@ def get(drift_id, school_ids) -> DriftEvent | None:
         DriftEvent.id == drift_id, DriftEvent.school_id.in_(list(school_ids)))).scalar()
 
 
-def raise_ticket(event: DriftEvent, *, by: User, now: datetime, scope: Scope | None = None, source: str = "web"):
+def open_ticket(event: DriftEvent, *, by: User, now: datetime, scope: Scope | None = None, source: str = "web"):
     """A ticket at the school about this drift (title and description naming the item, the figures
     and the link to what fails), stored on the drift; the drift's existing ticket if it has one."""
     scope = scope if scope is not None else scope_for(by)
-    permissions.check(permissions.may_raise_from_drift(scope, event.school_id),
-                      "Only the school's IT people and head, and the trust's team, raise tickets from drift.")
+    permissions.check(permissions.may_open_drift_ticket(scope, event.school_id),
+                      "Only the school's head and technician, or the trust's technical team, open tickets from drift.")
     if event.ticket_id is not None:
         existing = db.session.execute(select(Ticket).where(Ticket.id == event.ticket_id)).scalar()
         if existing is not None:

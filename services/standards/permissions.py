@@ -47,9 +47,6 @@ def may_request_exception(scope: Scope, school_id: int) -> bool:
     return may_assess(scope, school_id)
 
 
-# Who turns a drift into a ticket: the school's assessors and IT people, and the trust's team.
-DRIFT_TICKET_ROLES = ASSESSORS + ("msp_engineer", "service_desk", "technical", "it_director")
-
-
-def may_raise_from_drift(scope: Scope, school_id: int) -> bool:
-    return scope.sees(school_id) and bool(scope.roles_at(school_id).intersection(DRIFT_TICKET_ROLES))
+def may_open_drift_ticket(scope: Scope, school_id: int) -> bool:
+    """Open a ticket from a drift: the school's head or technician, or the trust's technical team."""
+    return may_assess(scope, school_id) or bool(scope.sees(school_id) and may_manage_baselines(scope))
