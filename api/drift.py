@@ -18,7 +18,7 @@ from api.pagination import page_schema, paginate
 from api.standards_schemas import DriftQuery, DriftSchema
 from services.base import utcnow
 from services.errors import ServiceError
-from services.standards import drift
+from services.standards import conformance, drift, permissions
 from services.standards.models import DriftEvent
 from trust_it.extensions import db
 from trust_it.tenancy import current_scope
@@ -49,7 +49,10 @@ class DriftTicket(MethodView):
         event = drift.get(drift_id, readable_schools())
         if event is None:
             abort(404, message="No such drift.")
+        if not permissions.may_open_drift_ticket(current_scope(), event.school_id):
+            abort(403, message="Only the school's head and technician, or the trust's technical team, open tickets "
+                               "from drift.")
         try:
-            return drift.open_ticket(event, by=api_user(), now=utcnow(), scope=current_scope(), source="api")
+            return conformance.open_ticket(event, by=api_user(), now=utcnow(), source="api")
         except ServiceError as exc:
             unprocessable(exc)

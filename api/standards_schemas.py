@@ -76,8 +76,10 @@ def _item_fields(create: bool) -> dict:
         "review_days": fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650)),
         "unit": fields.String(validate=validate.Length(max=20)),
         "thresholds": fields.Dict(keys=fields.String(validate=validate.OneOf([*PHASES, "default"])),
-                                  values=fields.Nested(ThresholdSchema),
-                                  metadata={"description": "Per phase (or default), for measured items."}),
+                                  values=fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=30)),
+                                                     values=fields.Nested(ThresholdSchema)),
+                                  metadata={"description": "For measured items: per phase (or default), the "
+                                                           "rule of each measure, e.g. download and upload."}),
         "check_key": fields.String(allow_none=True, validate=validate.OneOf(list(DERIVED_KEYS))),
         "comparison": fields.String(allow_none=True, validate=validate.OneOf(list(COMPARISONS))),
         "threshold": fields.Float(**NUMBER),
@@ -137,6 +139,7 @@ class AssessmentSchema(Schema):
     item_code = fields.Function(lambda a: a.item.code)
     status = fields.String(metadata={"description": ", ".join(ASSESSMENT_STATUSES)})
     value = fields.Float(allow_none=True)
+    values = fields.Dict(keys=fields.String(), values=fields.Float())
     reason = fields.String()
     evidence = fields.String()
     attachment_filename = fields.String(allow_none=True)
@@ -152,7 +155,10 @@ class AssessmentCreateSchema(Schema):
     status = fields.String(validate=validate.OneOf(["met", "partly_met", "not_met", "not_applicable"]), metadata={
         "description": "For an attestation; not_applicable (with a reason) for any item. Measured items take a "
                        "value and get their status from the threshold."})
-    value = fields.Float(**NUMBER)
+    value = fields.Float(**NUMBER, metadata={"description": "A measured item's value, when it has one measure."})
+    values = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=30)),
+                         values=fields.Float(allow_nan=False, validate=validate.Range(min=-1e12, max=1e12)),
+                         metadata={"description": "A measured item's values by measure, e.g. download and upload."})
     evidence = fields.String(validate=validate.Length(max=TEXT))
     reason = fields.String(validate=validate.Length(max=TEXT))
 

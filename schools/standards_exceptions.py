@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired
 from schools import bp
 from services.base import utcnow
 from services.errors import NotAllowed
-from services.standards import drift, exceptions, permissions
+from services.standards import conformance, drift, exceptions, permissions
 from services.standards.assessments import item_for
 from services.standards.errors import StandardsError
 from services.standards.models import StandardException
@@ -120,15 +120,12 @@ def standard_drift_ticket(drift_id):
     event = drift.get(drift_id, [g.school.id])
     if event is None:
         abort(404)
+    permissions.check(permissions.may_open_drift_ticket(current_scope(), g.school.id),
+                      "Only the school's head and technician, or the trust's technical team, open tickets from here.")
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        ticket = drift.open_ticket(event, by=current_user._get_current_object(), now=utcnow(), scope=current_scope())
-    except NotAllowed:
-        abort(403)
-    except StandardsError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".standard_exceptions"))
+    ticket = conformance.open_ticket(event, by=current_user._get_current_object(), now=utcnow())
+    flash(f"Request {ticket.reference} is open for {event.item.title}.", "success")
     return redirect(url_for(".ticket", ticket_id=ticket.id))
 
 

@@ -33,7 +33,7 @@ class Periodic:
 
 PERIODIC: dict[str, Periodic] = {}
 PERIODIC_MODULES = ("services.directory.tasks", "services.desk.sweep", "services.desk.notify",
-                    "services.assets.intune_jobs", "services.standards.drift")
+                    "services.assets.intune_jobs", "services.standards.tasks")
 
 
 def task_name(task: Callable | str) -> str:

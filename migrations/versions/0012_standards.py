@@ -94,6 +94,7 @@ def upgrade():
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('values', sa.JSON(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('evidence', sa.Text(), nullable=False),
     sa.Column('attachment_filename', sa.String(length=200), nullable=True),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from services.desk import attachments as files
 from services.desk.errors import DeskError
 from services.standards import conformance
-from services.standards.checks import evaluate_measured
+from services.standards.checks import evaluate_measured, measures_of
 from services.standards.errors import StandardsError
 from services.standards.models import Assessment, BaselineVersion, StandardItem
 from services.standards.phases import phase_of
@@ -87,23 +87,41 @@ def record_attestation(school, item: StandardItem, *, status: str, evidence: str
                  **_attach(school, attachment))
 
 
-def record_measurement(school, item: StandardItem, *, value, by, now: datetime, evidence: str = "") -> Assessment:
-    """A measured value (e.g. download speed in Mbps); its status comes from the threshold for the
-    school's phase (checks.evaluate_measured). Valid for the item's review interval when it has one."""
+def _measured_values(item: StandardItem, value, values) -> dict[str, float]:
+    """{measure: value} from `values`, or from a lone `value` when the item has one measure."""
+    measures = measures_of(item)
+    field = "value" if len(measures) == 1 else "values"
+    if values is None and value is not None and len(measures) == 1:
+        values = {measures[0]: value}
+    if not isinstance(values, dict):
+        raise StandardsError(f"Give the measured {' and '.join(measures)} values.", field)
+    clean = {}
+    for measure in measures:
+        raw = values.get(measure)
+        if raw is None or isinstance(raw, bool):
+            raise StandardsError(f"Give the {measure.replace('_', ' ')} value.", field)
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise StandardsError(f"Give the {measure.replace('_', ' ')} value as a number.", field) from None
+        if number < 0 or number != number or number in (float("inf"), float("-inf")):
+            raise StandardsError("Give values of zero or more.", field)
+        clean[measure] = number
+    return clean
+
+
+def record_measurement(school, item: StandardItem, *, by, now: datetime, value=None, values: dict | None = None,
+                       evidence: str = "") -> Assessment:
+    """Measured values (e.g. {"download": 120, "upload": 35} in Mbps, or `value` for an item with one
+    measure); the status is the worst measure against the thresholds for the school's phase
+    (checks.evaluate_measured). Valid for the item's review interval when it has one."""
     _check_applies(school, item)
     if item.check_kind != "measured":
         raise StandardsError("This item is not a measured value.", "value")
-    if value is None or isinstance(value, bool):
-        raise StandardsError("Give the measured value.", "value")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise StandardsError("Give the measured value as a number.", "value") from None
-    if value < 0 or value != value or value in (float("inf"), float("-inf")):
-        raise StandardsError("Give a value of zero or more.", "value")
-    status = evaluate_measured(item, phase_of(school), value)
-    return _save(school, item, by=by, now=now, status=status, value=value, evidence=(evidence or "").strip(),
-                 expires_at=_expiry(item, now))
+    clean = _measured_values(item, value, values)
+    status = evaluate_measured(item, phase_of(school), clean)
+    return _save(school, item, by=by, now=now, status=status, value=next(iter(clean.values())), values=clean,
+                 evidence=(evidence or "").strip(), expires_at=_expiry(item, now))
 
 
 def mark_not_applicable(school, item: StandardItem, *, reason: str, by, now: datetime) -> Assessment:
@@ -120,8 +138,8 @@ def record(school, item: StandardItem, data: dict, *, by, now: datetime, attachm
     if data.get("status") == "not_applicable":
         return mark_not_applicable(school, item, reason=data.get("reason", ""), by=by, now=now)
     if item.check_kind == "measured":
-        return record_measurement(school, item, value=data.get("value"), by=by, now=now,
-                                  evidence=data.get("evidence", ""))
+        return record_measurement(school, item, value=data.get("value"), values=data.get("values"), by=by,
+                                  now=now, evidence=data.get("evidence", ""))
     return record_attestation(school, item, status=data.get("status", ""), evidence=data.get("evidence", ""),
                               by=by, now=now, attachment=attachment)
 

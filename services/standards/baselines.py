@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from importlib import resources
 
@@ -34,6 +35,7 @@ ITEM_FIELDS = ("title", "requirement", "good_looks_like", "how_to_meet", "severi
                "partly_threshold", "settings")
 TEXT_LIMITS = {"code": 40, "title": 200, "unit": 20}
 OWNER_TEAMS = ("technical", "it_director")
+MEASURE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -100,6 +102,15 @@ def _rule(name: str, rule) -> dict:
     return clean
 
 
+def _rules(phase: str, rules) -> dict:
+    """{measure: rule} for one phase: a measure is a short lower-case name (download, upload…)."""
+    if not isinstance(rules, dict) or not rules:
+        raise StandardsError("Each phase needs at least one measure with its threshold.", "thresholds")
+    if any(not MEASURE.match(str(name)) for name in rules):
+        raise StandardsError("Name measures in a few lower-case letters, e.g. download.", "thresholds")
+    return {name: _rule(f"{phase} {name}", rule) for name, rule in rules.items()}
+
+
 def clean_item(data: dict) -> dict:
     """An item's fields checked and normalised; StandardsError names the first field at fault."""
     clean = {}
@@ -137,7 +148,7 @@ def clean_item(data: dict) -> dict:
         unknown = set(thresholds) - set(PHASES) - {"default"}
         if unknown:
             raise StandardsError(f"Thresholds are per phase: {', '.join(PHASES)} or default.", "thresholds")
-        clean["thresholds"] = {phase: _rule(phase, rule) for phase, rule in thresholds.items()}
+        clean["thresholds"] = {phase: _rules(phase, rules) for phase, rules in thresholds.items()}
     elif kind == "derived":
         if data.get("check_key") not in DERIVED_KEYS:
             raise StandardsError(f"Choose one of the computed checks: {', '.join(DERIVED_KEYS)}.", "check_key")

@@ -2,7 +2,7 @@
 (services/standards/derived.py, keyed by `StandardItem.check_key`) and conformance.
 
 `compute_all(session, keys, school_ids, now) -> {key: {school_id: Figure}}` in derived.py computes
-the figures; `evaluate(item, figure)` and `evaluate_measured(item, phase, value)` turn them into one
+the figures; `evaluate(item, figure)` and `evaluate_measured(item, phase, values)` turn them into one
 of met, partly met, not met or unknown. Partly met is a band next to the threshold: `partly` (the
 item's `partly_threshold`, or a phase's "partly") when the item gives one, otherwise
 `default_partly()` — 90 % of an "at least" threshold, or one more than an "at most" one.
@@ -66,17 +66,36 @@ def evaluate(item, figure: Figure | None) -> str:
 
 
 def threshold_for(item, phase: str) -> dict | None:
-    """The measured item's rule for a phase ({"comparison", "threshold", "partly"}), or its default."""
+    """The measured item's rules for a phase, {measure: {"comparison", "threshold", "partly"}}
+    (e.g. {"download": …, "upload": …}), or its default ones."""
     thresholds = item.thresholds or {}
     return thresholds.get(phase) or thresholds.get("default")
 
 
-def evaluate_measured(item, phase: str, value: float) -> str:
-    """The status of a measured value for a school of `phase` (a key of models.PHASES)."""
-    rule = threshold_for(item, phase)
-    if rule is None:
-        raise StandardsError("This item has no threshold for this school's phase.", "value")
-    return compare(float(value), rule.get("comparison", "at_least"), float(rule["threshold"]), rule.get("partly"))
+def measures_of(item) -> list[str]:
+    """Every measure any phase of the item asks for, in the order first given (e.g. download, upload)."""
+    seen: dict[str, None] = {}
+    for rules in (item.thresholds or {}).values():
+        seen.update(dict.fromkeys(rules))
+    return list(seen)
+
+
+WORST_FIRST = ("not_met", "partly_met", "met")
+
+
+def evaluate_measured(item, phase: str, values: dict) -> str:
+    """The status of measured values ({measure: value}) for a school of `phase` (a key of
+    models.PHASES): the worst of the measures, so 150 Mbps down but 10 up is not met for a primary."""
+    rules = threshold_for(item, phase)
+    if not rules:
+        raise StandardsError("This item has no threshold for this school's phase.", "values")
+    statuses = set()
+    for measure, rule in rules.items():
+        if values.get(measure) is None:
+            raise StandardsError(f"Give the {measure.replace('_', ' ')} value.", "values")
+        statuses.add(compare(float(values[measure]), rule.get("comparison", "at_least"), float(rule["threshold"]),
+                             rule.get("partly")))
+    return next(status for status in WORST_FIRST if status in statuses)
 
 
 # The checks services/standards/derived.py computes, by `StandardItem.check_key`.

@@ -4,8 +4,9 @@
 published version:
 
 - attested and measured items from the school's latest assessment of that item code in the
-  baseline (an answer carries over to a new version when the item is checked the same way),
-  "expired" once its evidence is past `expires_at`;
+  baseline (an answer carries over to a new version when the item is checked the same way, and a
+  measured value is judged by the current version's thresholds), "expired" once its evidence is
+  past `expires_at`;
 - derived items from `services.standards.derived.compute_all` (a `checks.Figure` per school);
 - setting items from the Intune fields of the school's managed devices;
 - "not_applicable" (with the reason in `figures`) for an item not meant for the school's phase;
@@ -22,15 +23,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from services.assets.models import GONE_STATUSES, Asset
-from services.desk import bulk
+from services.desk import bulk, notify
 from services.directory.models import School
 from services.standards import drift as drift_notices
-from services.standards.checks import Figure, evaluate
+from services.standards.checks import Figure, evaluate, evaluate_measured, threshold_for
 from services.standards.models import (
     PHASES,
     Assessment,
@@ -78,12 +80,13 @@ def published_items(trust_id: int, item_ids=None) -> list[tuple[StandardItem, in
 
 
 def _latest_answers(school_ids: list[int], baseline_ids: list[int]) -> dict:
-    """{(school_id, baseline_id, code): (assessment id, status, value, expires_at, check kind)}, one query."""
+    """{(school_id, baseline_id, code): (assessment id, status, value(s), expires_at, check kind)}, one query."""
     order = func.row_number().over(
         partition_by=(Assessment.school_id, BaselineVersion.baseline_id, StandardItem.code),
         order_by=(Assessment.assessed_at.desc(), Assessment.id.desc())).label("n")
     ranked = (select(Assessment.school_id, BaselineVersion.baseline_id, StandardItem.code, Assessment.id,
-                     Assessment.status, Assessment.value, Assessment.expires_at, StandardItem.check_kind, order)
+                     Assessment.status, Assessment.value, Assessment.values, Assessment.expires_at,
+                     StandardItem.check_kind, order)
               .join(StandardItem, StandardItem.id == Assessment.item_id)
               .join(BaselineVersion, BaselineVersion.id == StandardItem.version_id)
               .where(Assessment.school_id.in_(school_ids), BaselineVersion.baseline_id.in_(baseline_ids),
@@ -126,8 +129,7 @@ def setting_figures(items: list[StandardItem], school_ids: list[int]) -> dict[in
         for sid in school_ids:
             total, good = counted.get(sid, (0, 0))
             figures[sid] = Figure(round(100.0 * good / total, 1) if total else None, good, total,
-                                  detail=f"{good} of {total} managed devices have the expected settings.",
-                                  failing_url_args={"managed": "intune"})
+                                  detail=f"{good} of {total} managed devices have the expected settings.")
         result[item.id] = figures
     return result
 
@@ -151,8 +153,13 @@ def _state(item: StandardItem, baseline_id: int, school_id: int, phase: str, ans
         answer = answers.get((school_id, baseline_id, item.code))
         if answer is None or answer.check_kind != item.check_kind:
             return {"status": "unknown", "value": None, "figures": {}, "assessment_id": None, "expires_at": None}
-        expired = answer.expires_at is not None and answer.expires_at <= now and answer.status != "not_applicable"
-        return {"status": "expired" if expired else answer.status, "value": answer.value, "figures": {},
+        status, values = answer.status, answer.values or {}
+        rules = threshold_for(item, phase) if item.check_kind == "measured" else None
+        if status != "not_applicable" and rules and all(values.get(m) is not None for m in rules):
+            status = evaluate_measured(item, phase, values)  # the current version's thresholds
+        expired = answer.expires_at is not None and answer.expires_at <= now and status != "not_applicable"
+        return {"status": "expired" if expired else status, "value": answer.value,
+                "figures": {"values": values} if values else {},
                 "assessment_id": answer.id, "expires_at": answer.expires_at}
     if item.check_kind == "derived":
         figure = derived.get(item.check_key, {}).get(school_id)
@@ -243,7 +250,6 @@ def _forget_superseded(trust_id: int, school_ids: list[int]) -> None:
 
 def rows_for(school_ids, *, baseline_id: int | None = None, core_only: bool = False) -> list[Conformance]:
     """Conformance rows of the schools (for the heatmap and a school's page), items loaded, one query."""
-    from sqlalchemy.orm import contains_eager
     stmt = (select(Conformance).join(Conformance.item).options(contains_eager(Conformance.item))
             .join(BaselineVersion, BaselineVersion.id == StandardItem.version_id)
             .where(Conformance.school_id.in_(list(school_ids)), BaselineVersion.status == "published"))
@@ -288,3 +294,46 @@ def drift_of(school_ids, *, since: datetime | None = None, limit: int = 50) -> l
 
 def baseline_ids_of(trust_id: int) -> list[int]:
     return list(db.session.execute(select(Baseline.id).where(Baseline.trust_id == trust_id)).scalars())
+
+
+def due(school_ids, *, now: datetime, within_days: int = 30) -> list[Conformance]:
+    """Answers whose evidence expires within `within_days` (soonest first): what a school must renew."""
+    stmt = (select(Conformance).options(joinedload(Conformance.item))
+            .where(Conformance.school_id.in_(list(school_ids)), Conformance.expires_at.is_not(None),
+                   Conformance.expires_at > now, Conformance.expires_at <= now + timedelta(days=within_days),
+                   Conformance.status != "expired")
+            .order_by(Conformance.expires_at, Conformance.id))
+    return list(db.session.execute(stmt).scalars())
+
+
+def open_ticket(drift: DriftEvent, *, by, now: datetime, source: str = "web"):
+    """Open a ticket at the school for a drift (the page's one click), linked from the drift row: it
+    names the item, the figures behind the change and the link to what fails.
+
+    A drift that already has its ticket gives that ticket back rather than a second one. Who may is
+    `permissions.may_open_drift_ticket`, asked by the page and the API."""
+    from services.desk.models import Ticket
+    from services.desk.tickets import create_ticket
+    if drift.ticket_id is not None:
+        existing = db.session.execute(select(Ticket).where(Ticket.id == drift.ticket_id)).scalar()
+        if existing is not None:
+            return existing
+    school = db.session.get(School, drift.school_id)
+    item = drift.item
+    figures = db.session.execute(select(Conformance.figures).where(
+        Conformance.school_id == drift.school_id, Conformance.item_id == drift.item_id)).scalar() or {}
+    cause = {"expired": "its evidence expired", "exception": "its exception ended"}.get(
+        drift.cause, "the platform's records no longer meet it")
+    path = drift_notices.failing_path(school.slug, item, figures)
+    description = "\n\n".join(part for part in (
+        f"{item.code} {item.title} went from {drift.from_status.replace('_', ' ')} "
+        f"to {drift.to_status.replace('_', ' ')} on {drift.at:%d %B %Y}: {cause}.",
+        figures.get("detail", ""),
+        f"What fails: {notify.page_url(path)}" if path else "",
+        f"How to meet it: {item.how_to_meet}" if item.how_to_meet else "") if part)
+    ticket = create_ticket(school, requester=by, by=by, now=now, kind="request", impact=2, urgency=3,
+                           title=f"Standard no longer met: {item.title}"[:150], description=description,
+                           source=source, requester_email=None if by else "standards@trust-it.local")
+    drift.ticket_id = ticket.id
+    db.session.flush()
+    return ticket

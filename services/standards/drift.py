@@ -5,10 +5,9 @@ and a ticket can be opened from it in one click.
   school's technicians, MSP engineers and head, and the trust's technical team — gets ONE e-mail per
   refresh listing every drift of the schools they look after (a whole trust's for the trust's team),
   written to the desk's outbox in one batch and sent by its mail job.
-- `open_ticket`: a ticket at the school naming the item, its figures and the link to what fails;
-  the drift remembers it, so a second click opens the same ticket rather than another.
-- `refresh_every_trust`: the daily job that refreshes conformance, so evidence and exceptions expire
-  on their day even when nothing else changes.
+
+A ticket from a drift is `conformance.open_ticket` (it names the figures and `failing_path`); the
+hourly refresh that makes evidence and exceptions expire on time is services/standards/tasks.py.
 """
 from __future__ import annotations
 
@@ -19,16 +18,9 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from services.desk import notify as desk_notify
-from services.desk import tickets
-from services.desk.errors import DeskError
-from services.desk.models import Ticket
-from services.directory.models import Membership, School, Trust, User
-from services.standards import permissions
-from services.standards.errors import StandardsError
-from services.standards.models import DRIFT_CAUSES, STATUSES, Conformance, DriftEvent, StandardItem
-from trust_it import jobs
+from services.directory.models import Membership, School, User
+from services.standards.models import DRIFT_CAUSES, STATUSES, DriftEvent, StandardItem
 from trust_it.extensions import db
-from trust_it.tenancy import Scope, scope_for
 
 SCHOOL_ROLES = ("technician", "msp_engineer", "school_lead")
 TRUST_ROLES = ("technical",)
@@ -95,57 +87,7 @@ def notify(trust_id: int, found: list[tuple[dict, StandardItem, dict]], *, now: 
     return sent
 
 
-# --- a ticket from a drift ----------------------------------------------------------------------
-
 def get(drift_id, school_ids) -> DriftEvent | None:
+    """A drift of one of `school_ids` (the guard filters the rest too), or None."""
     return db.session.execute(select(DriftEvent).where(
         DriftEvent.id == drift_id, DriftEvent.school_id.in_(list(school_ids)))).scalar()
-
-
-def open_ticket(event: DriftEvent, *, by: User, now: datetime, scope: Scope | None = None, source: str = "web"):
-    """A ticket at the school about this drift (title and description naming the item, the figures
-    and the link to what fails), stored on the drift; the drift's existing ticket if it has one."""
-    scope = scope if scope is not None else scope_for(by)
-    permissions.check(permissions.may_open_drift_ticket(scope, event.school_id),
-                      "Only the school's head and technician, or the trust's technical team, open tickets from drift.")
-    if event.ticket_id is not None:
-        existing = db.session.execute(select(Ticket).where(Ticket.id == event.ticket_id)).scalar()
-        if existing is not None:
-            return existing
-    school = db.session.get(School, event.school_id)
-    item = event.item
-    row = db.session.execute(select(Conformance).where(
-        Conformance.school_id == event.school_id, Conformance.item_id == event.item_id)).scalar()
-    figures = row.figures if row is not None else {}
-    path = failing_path(school.slug, item, figures)
-    verb = {"derived": "no longer met", "expired": "evidence expired", "exception": "exception ended"}
-    title = f"{item.code} {verb.get(event.cause, 'got worse')}: {item.title}"
-    description = "\n\n".join(part for part in (
-        describe(item, event.from_status, event.to_status, event.cause, figures),
-        f"Found {event.at:%d %b %Y %H:%M} UTC.",
-        f"What fails: {desk_notify.page_url(path)}" if path else "",
-        f"What the standard asks: {item.requirement}" if item.requirement else "",
-        f"How to meet it: {item.how_to_meet}" if item.how_to_meet else "") if part)
-    try:
-        ticket = tickets.create_ticket(school, requester=by, title=title[:tickets.TITLE_MAX], description=description,
-                                       kind="incident", source=source, by=by, now=now)
-    except DeskError as exc:
-        raise StandardsError(exc.message, exc.field) from None
-    event.ticket_id = ticket.id
-    db.session.flush()
-    return ticket
-
-
-# --- the daily refresh --------------------------------------------------------------------------
-
-@jobs.periodic("standards.refresh", every=24 * 3600)
-def refresh_every_trust(now: datetime | None = None) -> int:
-    """Refresh every trust's conformance (a job: it reads the clock at its edge). Evidence and
-    exceptions end on their day, and whoever is concerned is told, even if nothing else changed."""
-    from services.base import utcnow
-    from services.standards import conformance
-    now = now or utcnow()
-    drift = 0
-    for trust_id in db.session.execute(select(Trust.id).order_by(Trust.id)).scalars().all():
-        drift += len(conformance.refresh(trust_id, None, now=now).drift)
-    return drift

@@ -87,8 +87,8 @@ class StandardItem(db.Model):
     """One thing a school is asked to meet, and how meeting it is checked.
 
     - attestation: a person confirms it with evidence, valid for `review_days`;
-    - measured: a value in `unit` against `thresholds` per phase
-      ({"primary": {"comparison": "at_least", "threshold": 100, "partly": 80}, "default": {...}});
+    - measured: values in `unit` against `thresholds` per phase and measure ({"primary": {"download":
+      {"comparison": "at_least", "threshold": 100, "partly": 80}, "upload": {...}}, "default": {...}});
     - derived: `check_key` (services/standards/derived.py) compared (`comparison`) with `threshold`,
       partly met from `partly_threshold`;
     - setting: `settings` [{"key": "encrypted", "expected": true}] checked on Intune-managed devices.
@@ -130,7 +130,8 @@ class Assessment(SchoolScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("standard_items.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    value: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)  # a measured item's first measure, for lists
+    values: Mapped[dict] = mapped_column(JSON, default=dict)  # every measure: {"download": 120, "upload": 35}
     reason: Mapped[str] = mapped_column(Text, default="")  # why not applicable
     evidence: Mapped[str] = mapped_column(Text, default="")
     # An evidence file, stored as the desk stores attachments (UPLOAD_DIR/<school_id>/<sha256>).

@@ -45,7 +45,16 @@ def _seed(app, make):
         visits.plan_visit(s.get(School, oak.id), engineer=s.get(User, desk.id), starts_at=start,
                           ends_at=start + timedelta(hours=2), notes="", by=s.get(User, desk.id))
         _seed_register(s.get(School, oak.id), start)
+        _seed_standards(s.get(School, oak.id), start)
     return desk, staff, tickets
+
+
+def _seed_standards(school, now):
+    from services.standards import assessments, baselines
+    from services.standards.conformance import published_items
+    baselines.load_shipped(school.trust_id, now=now)
+    backups = next(i for i, _ in published_items(school.trust_id) if i.code == "RPA-BACKUPS")
+    assessments.record_attestation(school, backups, status="met", evidence="Restore tested", by=None, now=now)
 
 
 def _seed_register(school, now):
@@ -66,6 +75,7 @@ def _seeded_ids(app, staff, tickets) -> dict:
     from services.assets.models import Asset, ImportRun, Licence, Location
     from services.desk.models import Visit
     from services.directory.models import ApiToken, Membership
+    from services.standards.models import Baseline, StandardItem
     with data(app) as s:
         def first(model, *where):
             return s.execute(select(model.id).where(*where).order_by(model.id)).scalars().first()
@@ -73,7 +83,8 @@ def _seeded_ids(app, staff, tickets) -> dict:
         return {"ticket_id": tickets[0].id, "school_id": tickets[0].school_id, "user_id": staff.id,
                 "membership_id": first(Membership, Membership.user_id == staff.id), "article_id": first(Article),
                 "visit_id": first(Visit), "token_id": first(ApiToken), "asset_id": first(Asset),
-                "location_id": first(Location), "licence_id": first(Licence), "import_id": first(ImportRun)}
+                "location_id": first(Location), "licence_id": first(Licence), "import_id": first(ImportRun),
+                "baseline_id": first(Baseline), "item_id": first(StandardItem)}
 
 
 ANSWERED_WITH_DATA = {"GET /api/v1/tickets/{ticket_id}", "GET /api/v1/tickets/{ticket_id}/comments",
@@ -81,7 +92,9 @@ ANSWERED_WITH_DATA = {"GET /api/v1/tickets/{ticket_id}", "GET /api/v1/tickets/{t
                       "GET /api/v1/users/{user_id}", "GET /api/v1/articles/{article_id}",
                       "GET /api/v1/visits/{visit_id}", "GET /api/v1/me/", "GET /api/v1/tickets/",
                       "GET /api/v1/assets/{asset_id}", "GET /api/v1/locations/{location_id}",
-                      "GET /api/v1/licences/{licence_id}"}
+                      "GET /api/v1/licences/{licence_id}", "GET /api/v1/baselines/{baseline_id}/items",
+                      "GET /api/v1/baselines/{baseline_id}/items/{item_id}",
+                      "GET /api/v1/compliance/schools/{school_id}", "GET /api/v1/assessments/"}
 ORDER = {"get": 0, "post": 1, "patch": 2, "delete": 3}  # reads first, deletions last
 
 

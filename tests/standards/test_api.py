@@ -100,8 +100,9 @@ def test_a_head_records_answers_and_reads_compliance(app, client, make, world, f
     assert made.status_code == 201, made.json
     assert made.json["assessed_by_id"] == head.id and made.json["expires_at"]
     measured = client.post("/api/v1/assessments/", json={
-        "school_id": world.primary.id, "item_id": broadband_id, "value": 150}, headers=headers).json
-    assert measured["status"] == "met"
+        "school_id": world.primary.id, "item_id": broadband_id, "values": {"download": 150, "upload": 40}},
+        headers=headers).json
+    assert measured["status"] == "met" and measured["values"] == {"download": 150.0, "upload": 40.0}
     client.post("/api/v1/assessments/", json={"school_id": world.primary.id, "item_id": servers_id,
                                               "status": "not_applicable", "reason": "No servers"}, headers=headers)
     listed = client.get(f"/api/v1/assessments/?school={world.primary.id}", headers=headers).json["items"]
@@ -142,7 +143,8 @@ def test_assessment_422s_and_403s(app, client, make, world):
     p = world.primary.id
     cases = [
         ({"school_id": p, "item_id": backups_id, "status": "met"}, "evidence"),
-        ({"school_id": p, "item_id": broadband_id}, "value"),
+        ({"school_id": p, "item_id": broadband_id}, "values"),
+        ({"school_id": p, "item_id": broadband_id, "values": {"download": 150}}, "values"),
         ({"school_id": p, "item_id": devices_id, "status": "met", "evidence": "Fine"}, "status"),
         ({"school_id": p, "item_id": backups_id, "status": "not_applicable"}, "reason"),
         ({"school_id": p, "item_id": 987654, "status": "met", "evidence": "x"}, "item_id"),

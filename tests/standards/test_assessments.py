@@ -72,27 +72,29 @@ def test_evidence_can_be_a_file_kept_like_ticket_attachments(app, world, tmp_pat
         assert error.value.field == "attachment"
 
 
-@pytest.mark.parametrize("phase_school,mbps,expected", [
-    ("primary", 120, "met"), ("primary", 85, "partly_met"), ("primary", 40, "not_met"),
-    ("secondary", 120, "not_met"), ("secondary", 600, "partly_met"), ("secondary", 1000, "met")])
-def test_broadband_is_measured_against_the_school_phase(app, world, phase_school, mbps, expected):
+@pytest.mark.parametrize("phase_school,down,up,expected", [
+    ("primary", 120, 35, "met"), ("primary", 85, 35, "partly_met"), ("primary", 120, 10, "not_met"),
+    ("primary", 40, 35, "not_met"), ("secondary", 120, 120, "not_met"), ("secondary", 600, 1000, "partly_met"),
+    ("secondary", 1000, 1000, "met")])
+def test_broadband_is_measured_against_the_school_phase(app, world, phase_school, down, up, expected):
     with data(app) as s:
         school = s.get(School, getattr(world, phase_school).id)
         broadband = item(s, world.trust.id, "DFE-BROADBAND")
-        answer = assessments.record_measurement(school, broadband, value=mbps, by=None, now=NOW,
-                                                evidence="Speed test at 10:00")
-        assert (answer.status, answer.value) == (expected, mbps)
+        answer = assessments.record_measurement(school, broadband, values={"download": down, "upload": up},
+                                                by=None, now=NOW, evidence="Speed test at 10:00")
+        assert (answer.status, answer.value, answer.values) == (expected, down, {"download": down, "upload": up})
         assert _status(s, school.id, broadband.id) == expected
 
 
-def test_a_measured_value_must_be_a_number(app, world):
+def test_measured_values_must_be_numbers_for_every_measure(app, world):
     with data(app) as s:
         school = s.get(School, world.primary.id)
         broadband = item(s, world.trust.id, "DFE-BROADBAND")
-        for value in (None, "fast", -5, True):
+        for values in (None, {"download": 100}, {"download": "fast", "upload": 30}, {"download": -5, "upload": 30},
+                       {"download": True, "upload": 30}):
             with pytest.raises(StandardsError) as error:
-                assessments.record_measurement(school, broadband, value=value, by=None, now=NOW)
-            assert error.value.field == "value"
+                assessments.record_measurement(school, broadband, values=values, by=None, now=NOW)
+            assert error.value.field == "values", values
 
 
 def test_not_applicable_needs_a_reason_and_never_expires(app, world, figures):
@@ -137,3 +139,34 @@ def test_an_item_for_another_phase_cannot_be_assessed(app, world):
             assessments.record_attestation(s.get(School, world.primary.id), sixth, status="met", evidence="Yes",
                                            by=None, now=NOW)
         assert error.value.field == "item_id"
+
+
+def test_a_measured_value_is_judged_by_the_thresholds_now_published(app, world, figures):
+    with data(app) as s:
+        school = s.get(School, world.primary.id)
+        assessments.record_measurement(school, item(s, world.trust.id, "DFE-BROADBAND"),
+                                       values={"download": 120, "upload": 40}, by=None, now=NOW)
+        dfe = baseline(s, world.trust.id, "DFE-DTS")
+        thresholds = {**item(s, world.trust.id, "DFE-BROADBAND").thresholds,
+                      "primary": {"download": {"comparison": "at_least", "threshold": 300, "partly": 200},
+                                  "upload": {"comparison": "at_least", "threshold": 30}}}
+        baselines.update_item(dfe, "DFE-BROADBAND", {"thresholds": thresholds}, by=None, now=NOW)
+        baselines.publish(baselines.draft_of(dfe), by=None, now=NOW)
+        conformance.refresh(world.trust.id, [school.id], now=NOW + timedelta(days=1))
+        assert _status(s, school.id, item(s, world.trust.id, "DFE-BROADBAND").id) == "not_met"
+
+
+def test_an_item_with_one_measure_takes_a_lone_value(app, world):
+    with data(app) as s:
+        b = baseline(s, world.trust.id, "TRUST-OPS")
+        baselines.add_item(b, {"code": "TRUST-UPS", "title": "UPS runtime for the core switch", "check_kind":
+                               "measured", "unit": "minutes", "review_days": 365, "thresholds": {
+                                   "default": {"runtime": {"comparison": "at_least", "threshold": 30}}}},
+                           by=None, now=NOW)
+        baselines.publish(baselines.draft_of(b), by=None, now=NOW)
+        ups = item(s, world.trust.id, "TRUST-UPS")
+        answer = assessments.record_measurement(s.get(School, world.primary.id), ups, value=28, by=None, now=NOW)
+        assert (answer.status, answer.values) == ("partly_met", {"runtime": 28.0})  # within 90 % of 30
+        with pytest.raises(StandardsError) as error:
+            assessments.record_measurement(s.get(School, world.primary.id), ups, value="long", by=None, now=NOW)
+        assert error.value.field == "value"

@@ -28,8 +28,9 @@ def test_the_shipped_standards_load_with_their_counts(app, world):
         assert [i.code for i in _published_items(s, world.trust.id, "RPA-CYBER")] == [
             "RPA-BACKUPS", "RPA-TRAINING", "RPA-CYBERALARM", "RPA-RESPONSE-PLAN"]
         broadband = next(i for i in dfe if i.code == "DFE-BROADBAND")
-        assert broadband.thresholds["primary"]["threshold"] == 100
-        assert broadband.thresholds["secondary"]["threshold"] == 1000
+        assert broadband.thresholds["primary"]["download"]["threshold"] == 100
+        assert broadband.thresholds["primary"]["upload"]["threshold"] == 30
+        assert broadband.thresholds["secondary"]["download"]["threshold"] == 1000
 
 
 def test_loading_again_duplicates_nothing(app, world):
@@ -91,6 +92,10 @@ def test_a_bad_item_names_the_field(app, world):
         cases = [({"code": "X1", "title": ""}, "title"),
                  ({"code": "X1", "title": "A", "check_kind": "derived", "check_key": "made.up"}, "check_key"),
                  ({"code": "X1", "title": "A", "check_kind": "measured", "thresholds": {"infant": {}}}, "thresholds"),
+                 ({"code": "X1", "title": "A", "check_kind": "measured", "thresholds": {"default": {
+                     "Download Speed!": {"threshold": 1}}}}, "thresholds"),
+                 ({"code": "X1", "title": "A", "check_kind": "measured", "thresholds": {"default": {
+                     "download": {"comparison": "roughly", "threshold": 1}}}}, "thresholds"),
                  ({"code": "X1", "title": "A", "check_kind": "attestation"}, "review_days"),
                  ({"code": "X1", "title": "A", "check_kind": "setting", "settings": [{"key": "os"}]}, "settings"),
                  ({"code": "TRUST-GUIDANCE", "title": "Again", "check_kind": "attestation", "review_days": 30},
@@ -102,3 +107,12 @@ def test_a_bad_item_names_the_field(app, world):
         with pytest.raises(StandardsError) as error:
             baselines.publish(baselines.published_version(b), by=None, now=NOW)
         assert error.value.field == "version"
+
+
+def test_the_demo_trust_has_the_standards(app):
+    from services.base import utcnow
+    from services.directory.generate import create_demo_trust
+    with data(app):
+        trust = create_demo_trust(today=utcnow().date())
+        codes = {b.code for b in baselines.baselines_of(trust.id)}
+    assert codes == {"DFE-DTS", "CYBER-ESSENTIALS", "RPA-CYBER", "TRUST-OPS"}

@@ -114,3 +114,38 @@ def test_evaluate_bands():
     assert evaluate(Item, Figure(80.0, 8, 10)) == "not_met"
     assert evaluate(Item, Figure(None, 0, 0)) == "unknown"
     assert evaluate(Item, None) == "unknown"
+
+
+def test_what_is_due_and_a_ticket_from_drift(app, make, world, figures):
+    from services.directory.models import School, User
+    from services.standards import assessments
+    tech = make.user(role="technician", school=world.primary, trust=world.trust)
+    with data(app) as s:
+        school = s.get(School, world.primary.id)
+        backups = item(s, world.trust.id, "RPA-BACKUPS")
+        assessments.record_attestation(school, backups, status="met", evidence="Restore tested", by=None, now=NOW)
+        assert [r.item.code for r in conformance.due([school.id], now=NOW + timedelta(days=100))] == ["RPA-BACKUPS"]
+        assert conformance.due([school.id], now=NOW + timedelta(days=10)) == []
+        conformance.refresh(world.trust.id, [school.id], now=NOW + timedelta(days=130))
+        drift = s.execute(select(DriftEvent)).scalar_one()
+        ticket = conformance.open_ticket(drift, by=s.get(User, tech.id), now=NOW + timedelta(days=131))
+        assert drift.ticket_id == ticket.id and ticket.school_id == school.id
+        assert ticket.title == "Standard no longer met: Offline backups"
+        assert "evidence expired" in ticket.description
+        assert conformance.open_ticket(drift, by=None, now=NOW + timedelta(days=132)).id == ticket.id
+
+
+def test_the_scheduled_refresh_finds_expired_evidence(app, world, figures):
+    from services.base import utcnow
+    from services.directory.models import School
+    from services.standards import assessments
+    from services.standards.tasks import refresh_every_trust
+    with data(app) as s:
+        backups = item(s, world.trust.id, "RPA-BACKUPS")
+        assessments.record_attestation(s.get(School, world.primary.id), backups, status="met",
+                                       evidence="Restore tested", by=None, now=utcnow() - timedelta(days=200))
+    with data(app):
+        assert refresh_every_trust() == 1  # inline in tests: the trust's job ran at once
+    with data(app) as s:
+        assert _rows(s, world.primary.id)["RPA-BACKUPS"].status == "expired"
+        assert s.execute(select(DriftEvent.cause)).scalars().all() == ["expired"]

@@ -71,13 +71,12 @@ def test_each_person_gets_one_email_listing_all_their_schools_drift(app, make, w
         assert len(s.execute(select(Notification).where(Notification.kind == "standards_drift")).all()) == 5
 
 
-def test_the_daily_job_refreshes_every_trust_so_evidence_expires_on_its_day(app, make, world, figures):
+def test_the_scheduled_refresh_tells_whoever_is_concerned_when_evidence_expires(app, make, world, figures):
     assert "standards.refresh" in jobs.load_periodic()
     then, head = _drift_in_both_schools(app, make, world, figures)
     figures.table[WARRANTY] = {}  # nothing to count: only the evidence's expiry is drift
-    from services.standards.drift import refresh_every_trust
     with data(app):
-        assert refresh_every_trust(now=then) == 1
+        assert len(conformance.refresh(world.trust.id, None, now=then).drift) == 1
     with data(app) as s:
         note = s.execute(select(Notification).where(Notification.kind == "standards_drift")).scalar_one()
         assert note.to_address == head.email and "RPA-BACKUPS" in note.body and "evidence expired" in note.body
@@ -101,7 +100,8 @@ def test_a_ticket_opens_from_a_drift_in_one_click(app, make, world, figures, log
         event = s.get(DriftEvent, drift_id)
         ticket = s.get(Ticket, event.ticket_id)
         assert opened.headers["Location"].endswith(f"/s/oak/tickets/{ticket.id}")
-        assert ticket.title.startswith("DFE-SWITCHING no longer met")
+        assert ticket.title.startswith("Standard no longer met: ")
+        assert "DFE-SWITCHING" in ticket.description
         assert "4 switches out of warranty" in ticket.description
         assert "/s/oak/assets?warranty=expired" in ticket.description
     # A second click opens the same ticket rather than another.
@@ -118,7 +118,7 @@ def test_the_api_opens_a_ticket_from_a_drift_and_lists_drift(app, client, make, 
     assert {(d["item_code"], d["cause"]) for d in listed} == {("DFE-SWITCHING", "derived"), ("RPA-BACKUPS", "expired")}
     opened = client.post(f"/api/v1/compliance/drift/{drift_id}/ticket", headers=team)
     assert opened.status_code == 201, opened.json
-    assert opened.json["title"].startswith("DFE-SWITCHING no longer met")
+    assert opened.json["title"].startswith("Standard no longer met: ")
     assert client.get(f"/api/v1/compliance/drift/?school={world.primary.id}",
                       headers=team).json["items"][0]["ticket_id"] == opened.json["id"]
 

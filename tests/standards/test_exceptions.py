@@ -11,7 +11,6 @@ from services.desk.models import Escalation, Notification, Ticket
 from services.errors import NotAllowed
 from services.standards import conformance, exceptions
 from services.standards.checks import Figure
-from services.standards.drift import refresh_every_trust
 from services.standards.errors import StandardsError
 from services.standards.models import DriftEvent, StandardException, ends_at
 from tests.conftest import bearer, data
@@ -100,10 +99,10 @@ def test_request_recommend_and_the_director_approves_in_the_decision_queue(app, 
 
     # After its last day the item falls back to what the figures say, the exception is expired, and it is drift.
     with data(app):
-        refresh_every_trust(now=ends_at(ends_on) - timedelta(minutes=1))
+        conformance.refresh(world.trust.id, None, now=ends_at(ends_on) - timedelta(minutes=1))
     assert _status(app, world, "DFE-SWITCHING") == "exception"
     with data(app):
-        refresh_every_trust(now=ends_at(ends_on) + timedelta(hours=1))
+        conformance.refresh(world.trust.id, None, now=ends_at(ends_on) + timedelta(hours=1))
     assert _status(app, world, "DFE-SWITCHING") == "not_met"
     with data(app) as s:
         assert s.get(StandardException, exception.id).status == "expired"
