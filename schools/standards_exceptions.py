@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired
 
 from schools import bp
 from services.base import utcnow
+from services.desk import permissions as desk_permissions
 from services.errors import NotAllowed
 from services.standards import conformance, drift, exceptions, permissions
 from services.standards.assessments import item_for
@@ -70,6 +71,7 @@ def standard_exceptions():
     rows = rows[:PAGE]
     return render_template("schools/standards/exceptions.html", school=g.school, rows=rows, tags=EXCEPTION_TAGS,
                            form=WithdrawForm(), next_before=rows[-1].id if more and rows else None,
+                           reads_tickets=desk_permissions.may_read_all(current_scope(), g.school.id),
                            may_request=permissions.may_request_exception(current_scope(), g.school.id))
 
 

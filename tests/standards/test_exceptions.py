@@ -255,6 +255,17 @@ def test_the_desk_does_not_know_the_standards_but_hears_them(app):
         escalation.on_decision("made-up")
 
 
+def test_only_a_schools_new_request_is_routed_past_the_desks_rules(app, make, world, people):
+    ticket = make.ticket(world.primary, title="Core switch down")
+    with data(app) as s:
+        t, lead = s.get(Ticket, ticket.id), s.get(type(people.lead), people.lead.id)
+        with pytest.raises(NotAllowed):  # a head does not escalate tickets by hand
+            escalation.escalate(t, by=lead, to_tier=2, reason="Please")
+        escalation.escalate(t, by=lead, to_tier=2, reason="Please", routed=True)
+        with pytest.raises(ValueError):  # and never on to the director
+            escalation.escalate(t, by=lead, to_tier=3, reason="Please", decision_kind="spend", routed=True)
+
+
 def test_an_exception_request_for_an_item_of_another_phase_is_refused(app, world, figures, people):
     from services.directory.models import School, User
     from services.standards import baselines
