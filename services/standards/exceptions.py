@@ -137,7 +137,7 @@ def recommend(exception: StandardException, *, by, recommendation: str, now: dat
         desk_escalation.escalate(ticket, by=by, to_tier=3, reason=recommendation, decision_kind="exception",
                                  now=now, scope=scope)
     except desk_permissions.NotAllowed:
-        raise
+        raise  # a refused role stays a 403, not a field to correct
     except DeskError as exc:
         raise _desk_error(exc) from None
     exception.status = "recommended"
