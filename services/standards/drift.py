@@ -76,12 +76,15 @@ def notify(trust_id: int, found: list[tuple[dict, StandardItem, dict]], *, now: 
             mine = sorted(school_ids & set(by_school), key=lambda sid: schools[sid].name)
             count = sum(len(by_school[sid]) for sid in mine)
             where = schools[mine[0]].name if len(mine) == 1 else f"{len(mine)} schools"
-            sections = "\n\n".join(f"{schools[sid].name}\n" + "\n".join(by_school[sid]) for sid in mine)
+            sections = "\n\n".join(
+                f"{schools[sid].name} ({desk_notify.page_url(f'/s/{schools[sid].slug}/standards')})\n"
+                + "\n".join(by_school[sid]) for sid in mine)
             desk_notify.record(
                 "standards_drift", None, user.email,
                 f"Standards: {count} item{'s' if count != 1 else ''} got worse at {where}",
                 f"The platform's latest check of the trust's standards ({now:%d %b %Y %H:%M} UTC) found "
-                f"what follows. Open a ticket from any of them on the school's standards page.\n\n{sections}\n",
+                f"what follows. Open a ticket from any of them in one click on the school's standards page (its "
+                f"address is beside the school's name).\n\n{sections}\n",
                 trust_id=trust_id, school_id=mine[0] if len(mine) == 1 else None)
             sent += 1
     return sent

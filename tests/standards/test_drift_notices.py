@@ -57,7 +57,7 @@ def test_each_person_gets_one_email_listing_all_their_schools_drift(app, make, w
     oak = notes[oak_tech.email]
     assert "2 items got worse at Oak School" in oak.subject
     assert "DFE-SWITCHING" in oak.body and "4 switches out of warranty" in oak.body and "RPA-BACKUPS" in oak.body
-    assert "/s/oak/assets?warranty=expired" in oak.body
+    assert "/s/oak/assets?warranty=expired" in oak.body and "/s/oak/standards)" in oak.body
     assert "6 switches" not in oak.body and oak.school_id == world.primary.id and oak.trust_id == world.trust.id
     assert "Elm School" in notes[elm_tech.email].subject and "RPA-BACKUPS" not in notes[elm_tech.email].body
     trust = notes[team.email]

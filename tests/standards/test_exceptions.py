@@ -85,7 +85,8 @@ def test_request_recommend_and_the_director_approves_in_the_decision_queue(app, 
     done = director.post(f"/trust/decisions/{exception.ticket_id}",
                          data={"decision": "approved", "text": "Approved until the summer works are done."})
     assert done.status_code == 302
-    assert "Nothing is waiting for a decision" in director.get("/trust/decisions").text
+    after = director.get("/trust/decisions").text
+    assert "Nothing is waiting for a decision" in after and "That settles it: the request is resolved." in after
 
     with data(app) as s:
         decided = s.get(StandardException, exception.id)
