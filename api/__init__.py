@@ -15,6 +15,8 @@ def register(app, api) -> None:
         assets_locations,
         baselines,
         compliance,
+        drift,
+        exceptions,
         forecast,
         mail,
         me,
@@ -29,7 +31,7 @@ def register(app, api) -> None:
     from trust_it.extensions import csrf
     for module in (schools, users, me, tokens, tickets, articles, visits, mail, assets, assets_locations,
                    assets_licences, transfers, forecast, sync_runs, asset_import, asset_export, baselines, assessments,
-                   compliance):
+                   compliance, exceptions, drift):
         if not hasattr(module, "blp"):
             continue
         # Bearer calls carry no CSRF token; session writes are checked in api/auth.py instead.

@@ -13,6 +13,8 @@ from services.standards.models import (
     ASSESSMENT_STATUSES,
     CHECK_KINDS,
     COMPARISONS,
+    DRIFT_CAUSES,
+    EXCEPTION_STATUSES,
     PHASES,
     SEVERITIES,
     SOURCES,
@@ -210,3 +212,63 @@ class TrustComplianceSchema(Schema):
     core_2030_met = fields.Integer(metadata={"description": "School × core item pairs met."})
     core_2030_applicable = fields.Integer()
     schools_meeting_core_2030 = fields.Integer(metadata={"description": "Schools meeting every core item."})
+
+
+class ExceptionSchema(Schema):
+    id = fields.Integer()
+    school_id = fields.Integer()
+    item_id = fields.Integer()
+    item_code = fields.Function(lambda e: e.item.code)
+    justification = fields.String()
+    ends_on = fields.Date(metadata={"description": "The last day the exception holds (inclusive)."})
+    status = fields.String(metadata={"description": ", ".join(EXCEPTION_STATUSES)})
+    requested_by_id = fields.Integer(allow_none=True)
+    requested_at = UtcDateTime()
+    recommended_by_id = fields.Integer(allow_none=True)
+    recommended_at = UtcDateTime(allow_none=True)
+    recommendation = fields.String()
+    decided_by_id = fields.Integer(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+    decision_text = fields.String()
+    ended_at = UtcDateTime(allow_none=True)
+    ticket_id = fields.Integer(allow_none=True, metadata={
+        "description": "The desk ticket it is decided on: the IT director decides with "
+                       "POST /api/v1/tickets/{ticket_id}/decision."})
+
+
+class ExceptionCreateSchema(Schema):
+    school_id = fields.Integer(required=True, validate=ID)
+    item_id = fields.Integer(required=True, validate=ID)
+    justification = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    ends_on = fields.Date(required=True, metadata={"description": "The last day it holds; after today."})
+
+
+class ExceptionQuery(PageArgs):
+    school = fields.Integer(validate=ID)
+    item = fields.Integer(validate=ID)
+    status = fields.String(validate=validate.OneOf(list(EXCEPTION_STATUSES)))
+
+
+class RecommendSchema(Schema):
+    recommendation = fields.String(required=True, validate=validate.Length(min=1, max=TEXT), metadata={
+        "description": "What the trust's team recommends the IT director decides, and why."})
+
+
+class WithdrawSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=TEXT))
+
+
+class DriftSchema(Schema):
+    id = fields.Integer()
+    school_id = fields.Integer()
+    item_id = fields.Integer()
+    item_code = fields.Function(lambda d: d.item.code)
+    from_status = fields.String()
+    to_status = fields.String()
+    cause = fields.String(metadata={"description": ", ".join(DRIFT_CAUSES)})
+    at = UtcDateTime()
+    ticket_id = fields.Integer(allow_none=True)
+
+
+class DriftQuery(PageArgs):
+    school = fields.Integer(validate=ID)

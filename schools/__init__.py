@@ -45,6 +45,7 @@ from schools import (  # noqa: E402,F401
     guidance,
     queue,
     standards,
+    standards_exceptions,
     tickets,
     views,
     visits,

@@ -1,7 +1,7 @@
 """standards: conformance month by month per school and baseline, the trend's points
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 
 One row per school × baseline × month, written after each refresh (and by the generator for past
 months); school-owned, so it takes the tickets' row-level security policy like the other standards
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,8 @@ info) and the ticket returns to the tier that owns the work. Handing back down i
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import select
 
 from services.base import utcnow
@@ -19,6 +21,26 @@ from trust_it.tenancy import Scope, scope_for
 
 DECISION_KINDS = {"spend": "Spend", "policy": "Policy", "exception": "Exception to a standard", "change": "Change"}
 
+# What other areas do when the IT director decides a matter of theirs, by decision kind: e.g. the
+# standards layer approves or rejects a school's exception when its ticket is decided. The desk
+# owns the decision (one queue, one page, one rule for who decides) but must not import the areas
+# that build on it, so they register here (`on_decision`) when their module is imported, and
+# `decide` calls them in the same transaction: the ticket and the thing decided never disagree.
+DECISION_LISTENERS: dict[str, list[Callable]] = {}
+
+
+def on_decision(kind: str):
+    """Register `listener(ticket, escalation, by=, now=)` for decisions of `kind` (a key of DECISION_KINDS)."""
+    if kind not in DECISION_KINDS:
+        raise ValueError(f"Unknown decision kind {kind!r}")
+
+    def register(listener: Callable) -> Callable:
+        listeners = DECISION_LISTENERS.setdefault(kind, [])
+        if listener not in listeners:
+            listeners.append(listener)
+        return listener
+    return register
+
 
 def _scope_of(by: User, scope: Scope | None) -> Scope:
     """The acting person's scope: the request's when the caller has it, else built from their roles."""
@@ -26,12 +48,19 @@ def _scope_of(by: User, scope: Scope | None) -> Scope:
 
 
 def escalate(ticket: Ticket, *, by: User | None, to_tier: int, reason: str, decision_kind: str | None = None,
-             now=None, scope: Scope | None = None) -> Escalation:
+             now=None, scope: Scope | None = None, routed: bool = False) -> Escalation:
     """Move a ticket up. `by` is None when the SLA sweep does it; a person must be allowed to
-    (`permissions.escalation_target`), whoever calls."""
+    (`permissions.escalation_target`), whoever calls.
+
+    `routed`: the move from the school to the trust's team is a rule of the kind of request, not the
+    person's choice (a school's request for an exception to a standard goes to the trust as it is
+    raised, whoever at the school raised it): the person is recorded, their desk role is not checked
+    — the caller has checked its own rule. Only ever from tier 1 to tier 2."""
     reason = (reason or "").strip()
     check_upward(ticket, to_tier)
-    if by is not None:
+    if routed and (ticket.tier, to_tier) != (1, 2):
+        raise ValueError("Only a school's new request is routed to the trust's team.")
+    if by is not None and not routed:
         permissions.check_escalate(_scope_of(by, scope), ticket, to_tier)
     if not reason:
         raise DeskError("Say why it needs the next tier.", "reason")
@@ -103,6 +132,8 @@ def decide(ticket: Ticket, *, by: User, decision: str, text: str, now=None, scop
     people = [e.actor for e in escalations_of(ticket) if e.actor is not None and e.upward]
     people += [u for u in (ticket.assignee,) if u is not None]
     notify.decided(ticket, DECISIONS[decision], text, list({u.id: u for u in people}.values()))
+    for listener in DECISION_LISTENERS.get(escalation.decision_kind or "", ()):
+        listener(ticket, escalation, by=by, now=now)
     return escalation
 
 

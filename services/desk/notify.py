@@ -50,19 +50,27 @@ def _base_url() -> str:
     return (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
 
 
+def page_url(path: str) -> str:
+    """The address of one of our pages in an email (BASE_URL, or the demo's own)."""
+    return f"{_base_url()}{path}"
+
+
 def ticket_url(ticket: Ticket) -> str:
-    return f"{_base_url()}/s/{ticket.school.slug}/tickets/{ticket.id}"
+    return page_url(f"/s/{ticket.school.slug}/tickets/{ticket.id}")
 
 
-def record(kind: str, ticket: Ticket | None, to: str | None, subject: str, body: str) -> Notification | None:
+def record(kind: str, ticket: Ticket | None, to: str | None, subject: str, body: str, *,
+           trust_id: int | None = None, school_id: int | None = None) -> Notification | None:
     """Write one email to the outbox and queue its sending (after this transaction commits).
 
+    An email about no ticket names its trust (and school, if one) so the trust's outbox shows it.
     Inside `batched()` the row is only collected: the batch writes and sends them all at once."""
     if not to or automatic_address(to):
         return None
     domain = (current_app.config.get("MAIL_FROM") or "trust-it@localhost").rsplit("@", 1)[-1]
-    values = dict(kind=kind, ticket_id=ticket.id if ticket else None, school_id=ticket.school_id if ticket else None,
-                  trust_id=ticket.school.trust_id if ticket else None, to_address=to, subject=subject[:300],
+    values = dict(kind=kind, ticket_id=ticket.id if ticket else None,
+                  school_id=ticket.school_id if ticket else school_id,
+                  trust_id=ticket.school.trust_id if ticket else trust_id, to_address=to, subject=subject[:300],
                   body=body, message_id=make_msgid(secrets.token_hex(6), domain=domain))
     batch = db.session.info.get("outbox_batch")
     if batch is not None:

@@ -9,11 +9,15 @@ published version:
   past `expires_at`;
 - derived items from `services.standards.derived.compute_all` (a `checks.Figure` per school);
 - setting items from the Intune fields of the school's managed devices;
-- "not_applicable" (with the reason in `figures`) for an item not meant for the school's phase.
+- "not_applicable" (with the reason in `figures`) for an item not meant for the school's phase;
+- "exception" while the school has an approved exception to the item (by baseline and code, like
+  answers) whose last day has not passed; a lapsed one is marked expired in the same refresh and the
+  item falls back to what the evidence says.
 
 It reads the current rows once, inserts the new ones and updates the changed ones in one statement
-each, and records a `DriftEvent` for every derived item that turned from met to not met and every
-answer whose evidence expired. The request or job that called it commits.
+each, and records a `DriftEvent` for every derived item that turned from met to not met, every answer whose
+evidence expired and every exception that ended; the people concerned are e-mailed once each
+(services/standards/drift.py). The request or job that called it commits.
 """
 from __future__ import annotations
 
@@ -21,12 +25,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from services.assets.models import GONE_STATUSES, Asset
-from services.desk import bulk
+from services.desk import bulk, notify
 from services.directory.models import School
+from services.standards import drift as drift_notices
 from services.standards.checks import Figure, evaluate, evaluate_measured, threshold_for
 from services.standards.models import (
     PHASES,
@@ -35,7 +40,9 @@ from services.standards.models import (
     BaselineVersion,
     Conformance,
     DriftEvent,
+    StandardException,
     StandardItem,
+    ends_at,
 )
 from services.standards.phases import phase_key
 from trust_it.extensions import db
@@ -87,6 +94,18 @@ def _latest_answers(school_ids: list[int], baseline_ids: list[int]) -> dict:
               .subquery())
     rows = db.session.execute(select(ranked).where(ranked.c.n == 1)).all()
     return {(r.school_id, r.baseline_id, r.code): r for r in rows}
+
+
+def _approved_exceptions(school_ids: list[int], baseline_ids: list[int]) -> dict:
+    """{(school_id, baseline_id, code): (exception id, ends_on)} of approved exceptions, one query."""
+    rows = db.session.execute(
+        select(StandardException.school_id, BaselineVersion.baseline_id, StandardItem.code, StandardException.id,
+               StandardException.ends_on)
+        .join(StandardItem, StandardItem.id == StandardException.item_id)
+        .join(BaselineVersion, BaselineVersion.id == StandardItem.version_id)
+        .where(StandardException.school_id.in_(school_ids), BaselineVersion.baseline_id.in_(baseline_ids),
+               StandardException.status == "approved")).all()
+    return {(r.school_id, r.baseline_id, r.code): (r.id, r.ends_on) for r in rows}
 
 
 def setting_figures(items: list[StandardItem], school_ids: list[int]) -> dict[int, dict[int, Figure]]:
@@ -171,13 +190,24 @@ def refresh(trust_id: int, school_ids=None, *, now: datetime, item_ids=None) -> 
     answers = _latest_answers(ids, sorted({b for _, b in items}))
     derived = _derived_figures([i for i, _ in items], ids, now)
     settings = setting_figures([i for i, _ in items if i.check_kind == "setting"], ids)
+    exceptions = _approved_exceptions(ids, sorted({b for _, b in items}))
+    lapsed: list[int] = []
     current = {(r.school_id, r.item_id): r for r in db.session.execute(
         select(Conformance.id, Conformance.school_id, Conformance.item_id, Conformance.status, Conformance.since)
         .where(Conformance.school_id.in_(ids), Conformance.item_id.in_([i.id for i, _ in items]))).all()}
     inserts, updates, drift = [], [], []
+    found: list[tuple[StandardItem, dict]] = []  # each drift's item and new state, for the e-mails
     for school_id, phase in schools:
         for item, baseline_id in items:
             state = _state(item, baseline_id, school_id, phase, answers, derived, settings, now)
+            excused = exceptions.get((school_id, baseline_id, item.code))
+            ended = excused is not None and ends_at(excused[1]) <= now
+            if ended:
+                lapsed.append(excused[0])
+            elif excused is not None and state["status"] != "not_applicable":
+                state = {**state, "status": "exception", "expires_at": ends_at(excused[1]),
+                         "figures": {**state["figures"], "exception_id": excused[0],
+                                     "exception_ends_on": excused[1].isoformat()}}
             old = current.get((school_id, item.id))
             before = old.status if old else None
             changed = before != state["status"]
@@ -186,15 +216,23 @@ def refresh(trust_id: int, school_ids=None, *, now: datetime, item_ids=None) -> 
                 inserts.append({**row, "school_id": school_id, "item_id": item.id, "baseline_id": baseline_id})
             else:
                 updates.append({**row, "id": old.id})
-            cause = _drift_cause(item, before, state["status"]) if changed else None
+            cause = None
+            if changed:
+                cause = "exception" if ended and before == "exception" else _drift_cause(item, before, state["status"])
             if cause:
                 drift.append({"school_id": school_id, "item_id": item.id, "from_status": before,
                               "to_status": state["status"], "cause": cause, "at": now, "ticket_id": None})
+                found.append((item, state))
     if item_ids is None:
         _forget_superseded(trust_id, ids)
     bulk.insert_rows(Conformance, inserts)
     bulk.update_rows(Conformance, updates)
     bulk.insert_rows(DriftEvent, drift)
+    if lapsed:
+        db.session.execute(update(StandardException).where(StandardException.id.in_(sorted(set(lapsed))))
+                           .values(status="expired", ended_at=now))
+    if drift:
+        drift_notices.notify(trust_id, [(row, *pair) for row, pair in zip(drift, found, strict=True)], now=now)
     result.inserted, result.updated, result.drift = len(inserts), len(updates), drift
     return result
 
@@ -268,23 +306,34 @@ def due(school_ids, *, now: datetime, within_days: int = 30) -> list[Conformance
     return list(db.session.execute(stmt).scalars())
 
 
-def open_ticket(drift: DriftEvent, *, by, now: datetime):
-    """Open a ticket at the school for a drift (the page's one click), linked from the drift row.
+def open_ticket(drift: DriftEvent, *, by, now: datetime, source: str = "web"):
+    """Open a ticket at the school for a drift (the page's one click), linked from the drift row: it
+    names the item, the figures behind the change and the link to what fails.
 
-    A drift that already has its ticket gives that ticket back rather than a second one."""
+    A drift that already has its ticket gives that ticket back rather than a second one. Who may is
+    `permissions.may_open_drift_ticket`, asked by the page and the API."""
     from services.desk.models import Ticket
     from services.desk.tickets import create_ticket
     if drift.ticket_id is not None:
-        return db.session.get(Ticket, drift.ticket_id)
+        existing = db.session.execute(select(Ticket).where(Ticket.id == drift.ticket_id)).scalar()
+        if existing is not None:
+            return existing
     school = db.session.get(School, drift.school_id)
     item = drift.item
-    cause = "its evidence expired" if drift.cause == "expired" else "the platform's records no longer meet it"
+    figures = db.session.execute(select(Conformance.figures).where(
+        Conformance.school_id == drift.school_id, Conformance.item_id == drift.item_id)).scalar() or {}
+    cause = {"expired": "its evidence expired", "exception": "its exception ended"}.get(
+        drift.cause, "the platform's records no longer meet it")
+    path = drift_notices.failing_path(school.slug, item, figures)
+    description = "\n\n".join(part for part in (
+        f"{item.code} {item.title} went from {drift.from_status.replace('_', ' ')} "
+        f"to {drift.to_status.replace('_', ' ')} on {drift.at:%d %B %Y}: {cause}.",
+        figures.get("detail", ""),
+        f"What fails: {notify.page_url(path)}" if path else "",
+        f"How to meet it: {item.how_to_meet}" if item.how_to_meet else "") if part)
     ticket = create_ticket(school, requester=by, by=by, now=now, kind="request", impact=2, urgency=3,
-                           title=f"Standard no longer met: {item.title}"[:150],
-                           description=f"{item.code} {item.title} went from {drift.from_status.replace('_', ' ')} "
-                                       f"to {drift.to_status.replace('_', ' ')} on {drift.at:%d %B %Y}: {cause}.\n\n"
-                                       f"How to meet it: {item.how_to_meet}",
-                           requester_email=None if by else "standards@trust-it.local")
+                           title=f"Standard no longer met: {item.title}"[:150], description=description,
+                           source=source, requester_email=None if by else "standards@trust-it.local")
     drift.ticket_id = ticket.id
     db.session.flush()
     return ticket

@@ -8,7 +8,7 @@ few statements by `services/standards/conformance.py` and read by the heatmap in
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,7 +31,12 @@ ASSESSMENT_STATUSES = {"met": "Met", "partly_met": "Partly met", "not_met": "Not
                        "not_applicable": "Not applicable", "exception": "Exception", "unknown": "Unknown"}
 STATUSES = {**ASSESSMENT_STATUSES, "expired": "Unknown – evidence expired"}
 ASSESSMENT_SOURCES = {"person": "Assessed by a person", "derived": "Computed"}
-DRIFT_CAUSES = {"derived": "The platform's records changed", "expired": "The evidence expired"}
+DRIFT_CAUSES = {"derived": "The platform's records changed", "expired": "The evidence expired",
+                "exception": "An exception to the standard ended"}
+EXCEPTION_STATUSES = {"requested": "Requested", "recommended": "Recommended to the IT director",
+                      "approved": "Approved", "rejected": "Rejected", "expired": "Ended", "withdrawn": "Withdrawn"}
+# An exception still in play: asked for, with the IT director, or in force.
+OPEN_EXCEPTION_STATUSES = ("requested", "recommended", "approved")
 
 
 class Baseline(db.Model):
@@ -205,3 +210,50 @@ class ConformanceMonth(SchoolScoped, db.Model):
     applicable: Mapped[int] = mapped_column(Integer, default=0)  # every item but the not applicable
     core_met: Mapped[int] = mapped_column(Integer, default=0)
     core_applicable: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StandardException(SchoolScoped, db.Model):
+    """A school's time-limited exception to one item, decided by the IT director on a desk ticket.
+
+    Asked for by the school (a ticket at the school, escalated to the trust's technical team), recommended
+    by that team (escalated to the IT director as an "exception" decision), decided on the ticket
+    (services/standards/exceptions.py listens to the desk's decisions). While approved and before
+    `ends_on` is over, the school's conformance for the item shows "exception"; then it falls back to
+    what the evidence says and the exception is marked expired.
+    """
+    __tablename__ = "standard_exceptions"
+    __table_args__ = (Index("ix_standard_exceptions_school_id_status", "school_id", "status"),
+                      Index("ix_standard_exceptions_school_id_item_id", "school_id", "item_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("standard_items.id", ondelete="CASCADE"), index=True)
+    justification: Mapped[str] = mapped_column(Text)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="requested")  # a key of EXCEPTION_STATUSES
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recommended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    recommendation: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_text: Mapped[str] = mapped_column(Text, default="")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # withdrawn or expired
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    item = relationship(StandardItem)
+    ticket = relationship("Ticket")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    recommended_by = relationship("User", foreign_keys=[recommended_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self) -> str:
+        return EXCEPTION_STATUSES.get(self.status, self.status)
+
+    @property
+    def expires_at(self) -> datetime:
+        return ends_at(self.ends_on)
+
+
+def ends_at(ends_on: date) -> datetime:
+    """An exception holds through its last day: it ends at midnight (UTC) after `ends_on`."""
+    return datetime.combine(ends_on + timedelta(days=1), time())

@@ -44,3 +44,11 @@ def may_read_trust_wide(scope: Scope) -> bool:
 def check(allowed: bool, message: str, field: str | None = None) -> None:
     if not allowed:
         raise NotAllowed(message, field)
+
+
+def may_request_exception(scope: Scope, school_id: int) -> bool:
+    """Ask for (or withdraw) an exception to an item: whoever assesses the school. Recommending
+    and deciding follow the desk's escalation rules (services/desk/permissions.py)."""
+    return may_assess(scope, school_id)
+
+

@@ -45,16 +45,23 @@ def _seed(app, make):
         visits.plan_visit(s.get(School, oak.id), engineer=s.get(User, desk.id), starts_at=start,
                           ends_at=start + timedelta(hours=2), notes="", by=s.get(User, desk.id))
         _seed_register(s.get(School, oak.id), start)
-        _seed_standards(s.get(School, oak.id), start)
+        _seed_standards(s.get(School, oak.id), start, by=s.get(User, desk.id))
     return desk, staff, tickets
 
 
-def _seed_standards(school, now):
-    from services.standards import assessments, baselines
+def _seed_standards(school, now, by):
+    from services.standards import assessments, baselines, exceptions
     from services.standards.conformance import published_items
+    from services.standards.models import DriftEvent
     baselines.load_shipped(school.trust_id, now=now)
     backups = next(i for i, _ in published_items(school.trust_id) if i.code == "RPA-BACKUPS")
     assessments.record_attestation(school, backups, status="met", evidence="Restore tested", by=None, now=now)
+    # An exception waiting for the trust's team, and a drift, for /exceptions/{id} and /compliance/drift/{id}.
+    exceptions.request_exception(school, backups, justification="New backup appliance in August",
+                                 ends_on=now.date() + timedelta(days=60), by=by, now=now)
+    from trust_it.extensions import db
+    db.session.add(DriftEvent(school_id=school.id, item_id=backups.id, from_status="met", to_status="expired",
+                              cause="expired", at=now))
 
 
 def _seed_register(school, now):
@@ -75,7 +82,7 @@ def _seeded_ids(app, staff, tickets) -> dict:
     from services.assets.models import Asset, ImportRun, Licence, Location
     from services.desk.models import Visit
     from services.directory.models import ApiToken, Membership
-    from services.standards.models import Baseline, StandardItem
+    from services.standards.models import Baseline, DriftEvent, StandardException, StandardItem
     with data(app) as s:
         def first(model, *where):
             return s.execute(select(model.id).where(*where).order_by(model.id)).scalars().first()
@@ -84,7 +91,8 @@ def _seeded_ids(app, staff, tickets) -> dict:
                 "membership_id": first(Membership, Membership.user_id == staff.id), "article_id": first(Article),
                 "visit_id": first(Visit), "token_id": first(ApiToken), "asset_id": first(Asset),
                 "location_id": first(Location), "licence_id": first(Licence), "import_id": first(ImportRun),
-                "baseline_id": first(Baseline), "item_id": first(StandardItem)}
+                "baseline_id": first(Baseline), "item_id": first(StandardItem),
+                "exception_id": first(StandardException), "drift_id": first(DriftEvent)}
 
 
 ANSWERED_WITH_DATA = {"GET /api/v1/tickets/{ticket_id}", "GET /api/v1/tickets/{ticket_id}/comments",
@@ -94,7 +102,8 @@ ANSWERED_WITH_DATA = {"GET /api/v1/tickets/{ticket_id}", "GET /api/v1/tickets/{t
                       "GET /api/v1/assets/{asset_id}", "GET /api/v1/locations/{location_id}",
                       "GET /api/v1/licences/{licence_id}", "GET /api/v1/baselines/{baseline_id}/items",
                       "GET /api/v1/baselines/{baseline_id}/items/{item_id}",
-                      "GET /api/v1/compliance/schools/{school_id}", "GET /api/v1/assessments/"}
+                      "GET /api/v1/compliance/schools/{school_id}", "GET /api/v1/assessments/",
+                      "GET /api/v1/exceptions/{exception_id}", "GET /api/v1/compliance/drift/"}
 ORDER = {"get": 0, "post": 1, "patch": 2, "delete": 3}  # reads first, deletions last
 
 

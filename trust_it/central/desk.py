@@ -144,8 +144,10 @@ def decision_record(ticket_id):
     except DeskError as exc:
         attach_error(form, exc)
         return _decision_page(ticket, form, 422)
-    flash(f"Decision on {ticket.reference} recorded: {DECISIONS[form.decision.data].lower()}. "
-          f"It is back with {TIER_PHRASES.get(ticket.tier, 'the tier that escalated it')}.", "success")
+    # A decision that settles the matter (an exception to a standard) resolves its ticket there and then.
+    where = (f"It is back with {TIER_PHRASES.get(ticket.tier, 'the tier that escalated it')}." if ticket.is_open
+             else "That settles it: the request is resolved.")
+    flash(f"Decision on {ticket.reference} recorded: {DECISIONS[form.decision.data].lower()}. {where}", "success")
     return redirect(url_for(".decisions"))
 
 
