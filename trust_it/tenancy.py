@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import abort, g, has_app_context
-from sqlalchemy import Integer, and_, any_, event, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, event, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from services.base import SchoolScoped, TrustOrSchoolScoped, utcnow
@@ -131,7 +130,6 @@ def unscoped():
 # when they differ from what this transaction was last told: a request that loads the user
 # unscoped and then works in its scope sends them twice, not at every change of mind.
 
-SCHOOL_IDS = ARRAY(Integer)
 _SENT = "tenancy_sent"  # session.info: the settings this transaction holds (None: nothing yet)
 
 
@@ -187,19 +185,6 @@ def _deny_by_default(state):
         return
     ids = list(state.session.info.get("school_ids", ()))
     trust_id = state.session.info.get("trust_id", 0)
-    if state.session.get_bind().dialect.name == "postgresql":
-        # One array parameter (`= ANY(%s)`), not one parameter per school: a trust role's 150 ids
-        # would make every statement too long for the driver's cache of parsed queries, and each
-        # request would re-parse and re-expand them (a few ms of CPU a request).
-        ids = type_coerce(ids, SCHOOL_IDS)
-        state.statement = state.statement.options(
-            with_loader_criteria(SchoolScoped, lambda cls: cls.school_id == any_(ids), include_aliases=True),
-            with_loader_criteria(School, lambda cls: cls.id == any_(ids), include_aliases=True),
-            with_loader_criteria(TrustOrSchoolScoped, lambda cls: or_(
-                cls.school_id == any_(ids), and_(cls.school_id.is_(None), cls.trust_id == trust_id)),
-                include_aliases=True),
-        )
-        return
     # Lambdas stay free of calls: SQLAlchemy caches them and binds `ids` as a parameter.
     state.statement = state.statement.options(
         with_loader_criteria(SchoolScoped, lambda cls: cls.school_id.in_(ids), include_aliases=True),
