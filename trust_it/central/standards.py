@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import render_template, request, url_for
 
+from services.base import utcnow
 from services.directory import schools as school_service
 from services.directory.models import SUPPORT_MODELS
-from services.standards import baselines, conformance, permissions
+from services.standards import baselines, conformance, permissions, trends
 from services.standards.models import PHASES, STATUSES, Baseline, StandardItem
 from services.standards.phases import phase_of
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
 from trust_it.central.helpers import current_trust
+from trust_it.charts import Bar, bar_chart
 from trust_it.tenancy import TRUST_ROLES, current_scope
 
 # A short word for each status, shown in every cell beside its colour.
@@ -117,6 +120,26 @@ def core_progress(rows: list[Row], items: list[StandardItem]) -> list[tuple[Stan
     return progress
 
 
+TREND_MONTHS = 12
+
+
+def trend_chart(schools, baseline, *, now):
+    """The chosen schools' share of applicable items met, month by month over the last year: a chart
+    and, for a screen reader and a table, the same figures in words. None before any month is recorded."""
+    first = trends.month_of(now)
+    for _ in range(TREND_MONTHS - 1):
+        first = trends.month_of(first - timedelta(days=1))
+    points = trends.trend([s.id for s in schools], baseline_id=baseline.id, since=first)
+    if not points:
+        return None
+    bars = [Bar(f"{p.month:%b %y}", p.share_met or 0,
+                f"{p.share_met:g}% met ({p.met} of {p.applicable} items)" if p.share_met is not None
+                else "nothing applicable") for p in points]
+    chart = bar_chart(bars, chart_id="standards-trend", title=f"{baseline.title}: share of items met, by month",
+                      summary="Share of the applicable items met across the schools shown, month by month.")
+    return {"chart": chart, "points": points}
+
+
 @bp.get("/standards")
 @requires_trust_role(*TRUST_ROLES)
 def standards():
@@ -134,6 +157,7 @@ def standards():
     rows = build_rows(schools, items, baseline.id, core_only=bool(f["core"])) if version else []
     rows = sort_rows(rows, f["sort"])
     query = {k: v for k, v in f.items() if v}
+    trend = trend_chart(schools, baseline, now=utcnow()) if version else None
     return render_template(
         "central/standards/heatmap.html", trust=trust, baselines=choices, baseline=baseline, version=version,
         items=items, rows=rows, f=f, query=query, PHASES=PHASES, SUPPORT_MODELS=SUPPORT_MODELS, SORTS=SORTS,
@@ -141,4 +165,4 @@ def standards():
         schools_meeting_core=sum(1 for r in rows if r.core_applicable and r.core_met == r.core_applicable),
         cell_url=lambda school, item: url_for("schools.standard_item", school=school.slug, item_id=item.id),
         sort_url=lambda key: url_for(".standards", **{**query, "sort": key}),
-        may_manage=permissions.may_manage_baselines(current_scope()))
+        may_manage=permissions.may_manage_baselines(current_scope()), trend=trend)
