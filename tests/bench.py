@@ -347,6 +347,8 @@ def main() -> int:
             people = seed(owner_app, results)
             kept.parent.mkdir(exist_ok=True)
             kept.write_text(json.dumps({**people, "results": dict(results)}, default=str))
+        if STANDARDS and REUSE:  # a database kept from before the standards (before the app's role is granted)
+            people.update(ensure_standards(owner_app, people))
         apps = {"sqlite": owner_app}  # no roles, no row-level security
         if postgres:
             apps = {"app role": make_app(app_role_url(owner)), "superuser": owner_app}
@@ -354,8 +356,6 @@ def main() -> int:
             sweep(apps.get("app role", owner_app), people, results)
         if not REUSE:
             vacuum(owner)
-        if STANDARDS and REUSE:
-            people.update(ensure_standards(owner_app, people))  # a database kept from before the standards
         people.update(asset_probes(owner_app, people))  # and the open tickets as they are now
         results["load_average_before_pages"] = [round(n, 1) for n in os.getloadavg()]  # the machine is shared
         results["pages"] = time_pages(apps, people)

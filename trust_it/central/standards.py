@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import render_template, request, url_for
 
@@ -65,6 +66,7 @@ class Row:
     counts: Counter = field(default_factory=Counter)
     core_met: int = 0
     core_applicable: int = 0
+    line: list = field(default_factory=list)  # (status, link, word, item title) per item, in order
 
     @property
     def share_met(self) -> float | None:
@@ -84,20 +86,38 @@ def heatmap_filters(args) -> dict:
             "sort": args.get("sort", "") if args.get("sort") in SORTS else ""}
 
 
+class Cell(NamedTuple):
+    status: str
+    item: StandardItem
+
+
 def build_rows(schools, items: list[StandardItem], baseline_id: int, *, core_only: bool) -> list[Row]:
-    """The heatmap's rows: every cell, the counts per status and the core-2030 progress, from one query."""
+    """The heatmap's rows: every cell, the counts per status and the core-2030 progress, from one query
+    of (school, item, status) — 150 schools × a baseline is thousands of cells, and loading each as a
+    full row with its figures would cost more than drawing the page."""
     rows = {s.id: Row(s) for s in schools}
-    wanted = {i.id for i in items}
-    for c in conformance.rows_for(list(rows), baseline_id=baseline_id, core_only=core_only):
-        if c.item_id not in wanted:
+    by_id = {i.id: i for i in items}
+    for school_id, item_id, status in conformance.statuses_of(list(rows), baseline_id=baseline_id,
+                                                              core_only=core_only):
+        item = by_id.get(item_id)
+        if item is None:
             continue
-        row = rows[c.school_id]
-        row.cells[c.item_id] = c
-        row.counts[c.status] += 1
-        if c.item.core_2030 and c.status != "not_applicable":
+        row = rows[school_id]
+        row.cells[item_id] = Cell(status, item)
+        row.counts[status] += 1
+        if item.core_2030 and status != "not_applicable":
             row.core_applicable += 1
-            row.core_met += c.status == "met"
+            row.core_met += status == "met"
     return list(rows.values())
+
+
+def item_url_maker():
+    """A function (school, item) → the school's item page, built by url_for once, not once per cell."""
+    school_mark, item_mark = "school-slug-mark", 987654321
+    pattern = url_for("schools.standard_item", school=school_mark, item_id=item_mark)
+    head, _, tail = pattern.partition(school_mark)
+    middle, _, end = tail.partition(str(item_mark))
+    return lambda school, item: f"{head}{school.slug}{middle}{item.id}{end}"
 
 
 def sort_rows(rows: list[Row], sort: str) -> list[Row]:
@@ -156,6 +176,10 @@ def standards():
                and (not f["support"] or s.support_model == f["support"])]
     rows = build_rows(schools, items, baseline.id, core_only=bool(f["core"])) if version else []
     rows = sort_rows(rows, f["sort"])
+    cell_url = item_url_maker()
+    for row in rows:  # each cell ready to print: looked up here once, not by the template per attribute
+        row.line = [(status, cell_url(row.school, item), CELL_WORDS[status], item.title) for item in items
+                    for status in ((row.cells[item.id].status if item.id in row.cells else "unknown"),)]
     query = {k: v for k, v in f.items() if v}
     trend = trend_chart(schools, baseline, now=utcnow()) if version else None
     return render_template(
@@ -163,6 +187,6 @@ def standards():
         items=items, rows=rows, f=f, query=query, PHASES=PHASES, SUPPORT_MODELS=SUPPORT_MODELS, SORTS=SORTS,
         STATUSES=STATUSES, CELL_WORDS=CELL_WORDS, core=core_progress(rows, items),
         schools_meeting_core=sum(1 for r in rows if r.core_applicable and r.core_met == r.core_applicable),
-        cell_url=lambda school, item: url_for("schools.standard_item", school=school.slug, item_id=item.id),
+        cell_url=cell_url,
         sort_url=lambda key: url_for(".standards", **{**query, "sort": key}),
         may_manage=permissions.may_manage_baselines(current_scope()), trend=trend)
