@@ -91,3 +91,13 @@ proc_name = "trust-it-web"
 # process through signals, and with a read-only root filesystem there is
 # nowhere to put it, so it stays off.  Older gunicorn ignores this setting.
 control_socket_disable = True
+
+# --- Garbage collection -----------------------------------------------------------
+
+def post_worker_init(worker):
+    """Once the worker has loaded the app, take what it loaded (SQLAlchemy's mappings, compiled
+    templates, the URL map) out of the garbage collector's sight: they live as long as the worker.
+    A full collection otherwise walks them all — about 70 ms, landing in the middle of some request
+    every few requests on the larger pages (the heatmap, the dashboard)."""
+    import gc
+    gc.freeze()

@@ -304,6 +304,9 @@ def time_pages(apps: dict, people: dict) -> dict:
             response = c.post("/login", data={"email": people[role], "password": PASSWORD})
             assert response.status_code == 302, (who, role, response.status_code)
             clients[who, role] = c
+    # As each gunicorn worker does once the app is loaded (deploy/gunicorn.conf.py, post_worker_init).
+    import gc
+    gc.freeze()
     out = {}
     for name, (role, path) in pages.items():
         samples = {who: [] for who in apps}
