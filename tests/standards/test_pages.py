@@ -427,3 +427,21 @@ def test_an_item_page_offers_an_exception_to_those_who_may_ask_and_every_role_fi
     staff = login_as(people["staff"])
     assert "/exception\"" not in staff.get(f"/s/oak/standards/items/{cyber}").text
     assert 'href="/s/oak/standards/exceptions"' in staff.get("/s/oak/standards").text
+
+
+def test_the_technical_team_creates_the_trusts_own_baseline_and_fills_its_draft(app, make, scene, login_as):
+    trustee = login_as(make.user(role="trustee", trust=scene.trust))
+    assert "A new baseline" not in trustee.get("/trust/standards/baselines").text
+    assert trustee.get("/trust/standards/baselines/new").status_code == 403
+    client = login_as(make.user(role="technical", trust=scene.trust))
+    assert 'href="/trust/standards/baselines/new"' in client.get("/trust/standards/baselines").text
+    refused = client.post("/trust/standards/baselines/new", data={"code": "DFE-DTS", "title": "Again"})
+    assert refused.status_code == 422 and "already has a baseline with this code" in refused.text
+    created = client.post("/trust/standards/baselines/new",
+                          data={"code": "laptop-build", "title": "Standard staff laptop build v3"})
+    assert created.status_code == 302
+    page = client.get(created.headers["Location"]).text
+    assert "Standard staff laptop build v3" in page and "/items/new" in page
+    with data(app) as s:
+        mine = baseline(s, scene.trust.id, "LAPTOP-BUILD")
+        assert mine.source == "trust" and [v.status for v in mine.versions] == ["draft"]

@@ -25,7 +25,7 @@ from services.standards.models import CHECK_KINDS, PHASES, SEVERITIES, Baseline,
 from trust_it.access import requires_trust_role
 from trust_it.central import bp
 from trust_it.central.helpers import attach_error, current_trust
-from trust_it.central.standards_forms import ItemForm, PublishForm, fill, item_data
+from trust_it.central.standards_forms import BaselineForm, ItemForm, PublishForm, fill, item_data
 from trust_it.extensions import db
 from trust_it.tenancy import TRUST_ROLES, current_scope
 
@@ -61,7 +61,8 @@ def _number(value: str | None) -> int | None:
 @requires_trust_role(*TRUST_ROLES)
 def standard_baselines():
     trust = current_trust()
-    return render_template("central/standards/baselines.html", trust=trust, baselines=baselines.baselines_of(trust.id))
+    return render_template("central/standards/baselines.html", trust=trust, baselines=baselines.baselines_of(trust.id),
+                           may_manage=permissions.may_manage_baselines(current_scope()))
 
 
 def _shown_version(baseline: Baseline) -> BaselineVersion | None:
@@ -84,6 +85,24 @@ def _diff(baseline: Baseline) -> dict | None:
         else:
             return None
     return baselines.diff(baselines.version_by_number(baseline, old), baselines.version_by_number(baseline, new))
+
+
+@bp.route("/standards/baselines/new", methods=["GET", "POST"])
+@requires_trust_role(*permissions.MANAGERS)
+def standard_baseline_new():
+    trust = current_trust()
+    form = BaselineForm()
+    if form.validate_on_submit():
+        try:
+            baseline = baselines.create_baseline(trust.id, {"code": form.code.data, "title": form.title.data,
+                                                            "description": form.description.data or ""},
+                                                 by=current_user, now=utcnow())
+        except StandardsError as exc:
+            attach_error(form, exc)
+        else:
+            flash(f"{baseline.title} created: add its items to the draft, then publish it.", "success")
+            return redirect(url_for(".standard_baseline", baseline_id=baseline.id))
+    return render_template("central/standards/baseline_new.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/standards/baselines/<int:baseline_id>")

@@ -136,3 +136,11 @@ def fill(form: ItemForm, item) -> None:
     form.settings.data = settings_text(item.settings)
     form.check_key.data = item.check_key or ""
     form.comparison.data = item.comparison or ""
+
+
+class BaselineForm(FlaskForm):
+    """A trust's own baseline, e.g. "Standard staff laptop build v3"; its items are added to the draft."""
+    code = StringField("Code", validators=[DataRequired("Give the baseline a short code."), Length(max=40)],
+                       description="Unique in the trust, e.g. LAPTOP-BUILD.")
+    title = StringField("Title", validators=[DataRequired("Give the baseline a title."), Length(max=200)])
+    description = TextAreaField("What it is for", validators=[Optional()])
