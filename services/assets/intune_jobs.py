@@ -100,4 +100,10 @@ def run_sync(sync_id: int, requested_by_id: int | None = None) -> int | None:
     run = intune.sync_tenant(sync, now=utcnow(), client=client_for(sync.entra_tenant.tenant_id),
                              trigger="by_hand" if requested_by_id else "schedule", by_id=requested_by_id,
                              clock=utcnow)
+    if run.status == "succeeded":
+        # What the sync changed (encryption, last seen, operating systems) is what the standards'
+        # computed items read: refresh the trust's conformance now, so drift is told the same hour.
+        jobs.enqueue("services.standards.tasks.refresh_trust", sync.trust_id, for_trust=sync.trust_id,
+                     job_id=f"standards-refresh-{sync.trust_id}-after-sync-{run.id}", timeout=1800, retries=1,
+                     after_commit=True)
     return run.id

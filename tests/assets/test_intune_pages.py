@@ -111,3 +111,28 @@ def test_sync_now_is_a_job_a_real_rq_worker_runs(redis_app, world, microsoft, da
         run = s.execute(select(SyncRun)).scalar_one()
         assert (run.status, run.created, run.trigger) == ("succeeded", 2, "by_hand"), run.error
     assert jobs.load_periodic()["assets.intune_sync"].queue == "sync"
+
+
+def test_a_sync_refreshes_the_trusts_standards_so_a_device_losing_encryption_is_drift_at_once(app, world,
+                                                                                             microsoft, login_as,
+                                                                                             make):
+    from services.standards import baselines
+    from services.standards.models import Conformance, DriftEvent, StandardItem
+    microsoft.graph.devices[TID] = [device(1), device(2)]
+    with data(app):
+        baselines.load_shipped(world["trust"].id, now=NOW)
+    tech = login_as(make.user(role="technical", trust=world["trust"]))
+    sync_now = f"/trust/assets/intune/tenants/{tenant_row(app).id}/sync"
+    assert tech.post(sync_now).status_code == 302  # inline: the sync, then the refresh it queued
+
+    def encryption():
+        with data(app) as s:
+            return s.execute(select(Conformance.status, Conformance.value).join(StandardItem)
+                             .where(StandardItem.check_key == "intune.encrypted_share",
+                                    Conformance.school_id == world["oak"].id)).all()
+    assert encryption() and all(row == ("met", 100.0) for row in encryption())
+    microsoft.graph.devices[TID] = [device(1), device(2, isEncrypted=False)]
+    assert tech.post(sync_now).status_code == 302
+    assert all(status == "not_met" and value == 50.0 for status, value in encryption())
+    with data(app) as s:
+        assert s.execute(select(DriftEvent).where(DriftEvent.school_id == world["oak"].id)).first() is not None
