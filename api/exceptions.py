@@ -2,8 +2,9 @@
 
 A school's head or technician requests one (a request at the school, routed to the trust's
 technical team); the trust's service desk or technical team recommends it (the ticket goes to the
-IT director as an "exception" decision); the IT director decides ON THE TICKET, with
-POST /api/v1/tickets/{ticket_id}/decision, as every decision of the desk — the exception follows
+IT director as an "exception" decision); the IT director decides it — POST
+/api/v1/exceptions/{id}/decision is the same decision as POST /api/v1/tickets/{ticket_id}/decision on
+its ticket, as every decision of the desk — and the exception follows
 (approved: the school's conformance shows "exception" until `ends_on`). The school may withdraw a
 request before it reaches the director, or end an approved exception early. Everyone with a role
 at a school reads its exceptions; another school's exception is a 404.
@@ -13,6 +14,7 @@ from flask_smorest import Blueprint, abort
 
 from api.assessments import readable_schools
 from api.auth import api_user
+from api.desk_schemas import DecisionSchema
 from api.errors import unprocessable
 from api.pagination import page_schema, paginate
 from api.standards_schemas import (
@@ -23,6 +25,8 @@ from api.standards_schemas import (
     WithdrawSchema,
 )
 from services.base import utcnow
+from services.desk import escalation as desk_escalation
+from services.desk import permissions as desk_permissions
 from services.directory.models import School
 from services.errors import ServiceError
 from services.standards import exceptions, permissions
@@ -111,3 +115,23 @@ class Withdraw(MethodView):
                                        scope=current_scope())
         except ServiceError as exc:
             unprocessable(exc)
+
+
+@blp.route("/<int:exception_id>/decision")
+class Decide(MethodView):
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, ExceptionSchema)
+    def post(self, data, exception_id):
+        """The IT director's decision on a recommended exception: the desk's decision on its ticket (the
+        same as POST /api/v1/tickets/{ticket_id}/decision), named by the exception. Approved, the school's
+        conformance shows "exception" until `ends_on`; rejected, nothing changes."""
+        exception = _exception_or_404(exception_id)
+        ticket = exception.ticket
+        if ticket is None or not desk_permissions.may_decide(current_scope(), ticket):
+            abort(403, message="Only the IT director decides exceptions.")
+        try:
+            desk_escalation.decide(ticket, by=api_user(), decision=data["decision"], text=data["text"],
+                                   scope=current_scope())
+        except ServiceError as exc:
+            unprocessable(exc)
+        return exception

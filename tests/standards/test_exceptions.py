@@ -282,3 +282,25 @@ def test_an_exception_request_for_an_item_of_another_phase_is_refused(app, world
                                          by=s.get(User, people.tech.id), now=utcnow())
         assert refused.value.field == "item_id"
         assert s.execute(select(Escalation)).scalars().all() == []
+
+
+def test_the_director_decides_an_exception_through_its_own_api_address(app, client, login_as, world, figures,
+                                                                       people):
+    item_id = _switching(app, world, figures)
+    exception = _request(app, login_as, people, item_id, utcnow().date() + timedelta(days=30))
+    too_early = client.post(f"/api/v1/exceptions/{exception.id}/decision", headers=bearer(app, people.director),
+                            json={"decision": "approved", "text": "Approved."})
+    assert too_early.status_code == 422 and "not waiting for a decision" in str(too_early.json)
+    client.post(f"/api/v1/exceptions/{exception.id}/recommend", headers=bearer(app, people.team),
+                json={"recommendation": "Approve: the switches are replaced in the summer works."})
+    refused = client.post(f"/api/v1/exceptions/{exception.id}/decision", headers=bearer(app, people.team),
+                          json={"decision": "approved", "text": "Approved."})
+    assert refused.status_code == 403
+    missing = client.post(f"/api/v1/exceptions/{exception.id}/decision", headers=bearer(app, people.director),
+                          json={"decision": "approved"})
+    assert missing.status_code == 422 and "text" in str(missing.json)
+    decided = client.post(f"/api/v1/exceptions/{exception.id}/decision", headers=bearer(app, people.director),
+                          json={"decision": "approved", "text": "Approved until the summer works."})
+    assert decided.status_code == 200, decided.json
+    assert decided.json["status"] == "approved" and decided.json["decision_text"] == "Approved until the summer works."
+    assert _status(app, world, "DFE-SWITCHING") == "exception"
