@@ -152,9 +152,11 @@ def trend_chart(schools, baseline, *, now):
     points = trends.trend([s.id for s in schools], baseline_id=baseline.id, since=first)
     if not points:
         return None
-    bars = [Bar(f"{p.month:%b %y}", p.share_met or 0,
-                f"{p.share_met:g}% met ({p.met} of {p.applicable} items)" if p.share_met is not None
-                else "nothing applicable") for p in points]
+    # Twelve bars share the chart's width: a short month and a whole percentage fit above and under
+    # each; the month's year and exact counts are in the description and the figures' table.
+    bars = [Bar(f"{p.month:%b}", p.share_met or 0,
+                f"{p.share_met:.0f}% ({p.month:%B %Y}: {p.met} of {p.applicable} items met)"
+                if p.share_met is not None else f"none ({p.month:%B %Y}: nothing applicable)") for p in points]
     chart = bar_chart(bars, chart_id="standards-trend", title=f"{baseline.title}: share of items met, by month",
                       summary="Share of the applicable items met across the schools shown, month by month.")
     return {"chart": chart, "points": points}
